@@ -1,0 +1,245 @@
+"""The engine's tables. Times are naive UTC, identically on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON}
+
+
+user_group = sa.Table(
+    "user_group",
+    Base.metadata,
+    sa.Column("user_id", sa.ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("group_id", sa.ForeignKey("app_group.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(120), default="")
+    is_admin: Mapped[bool] = mapped_column(default=False)
+    password_hash: Mapped[str | None] = mapped_column(sa.String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    groups: Mapped[list[Group]] = relationship(secondary=user_group, lazy="selectin")
+
+    @property
+    def group_names(self) -> list[str]:
+        return sorted(g.name for g in self.groups)
+
+
+class Group(Base):
+    __tablename__ = "app_group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(80), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class StartGrant(Base):
+    """A group an admin allows to start a process key, beyond the lane of its start event."""
+
+    __tablename__ = "start_grant"
+
+    process_key: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
+    group_name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+
+
+class Deployment(Base):
+    __tablename__ = "deployment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deployed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    deployed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    source: Mapped[str] = mapped_column(sa.String(20), default="api")
+    files: Mapped[list[Any]] = mapped_column(default=list)
+
+
+class ProcessDefinition(Base):
+    """One version of one BPMN process or DMN decision."""
+
+    __tablename__ = "process_definition"
+    __table_args__ = (sa.UniqueConstraint("kind", "key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(10), default="bpmn")
+    key: Mapped[str] = mapped_column(sa.String(200), index=True)
+    version: Mapped[int]
+    name: Mapped[str] = mapped_column(sa.String(255), default="")
+    file_name: Mapped[str] = mapped_column(sa.String(255), default="")
+    content_hash: Mapped[str] = mapped_column(sa.String(64))
+    source: Mapped[str] = mapped_column(sa.Text)
+    spec_json: Mapped[str | None] = mapped_column(sa.Text)
+    start_groups: Mapped[list[Any]] = mapped_column(default=list)
+    message_starts: Mapped[list[Any]] = mapped_column(default=list)
+    deployment_id: Mapped[int] = mapped_column(sa.ForeignKey("deployment.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ProcessInstance(Base):
+    __tablename__ = "process_instance"
+    __table_args__ = (
+        sa.Index("ix_instance_key_status", "process_key", "status"),
+        sa.Index("ix_instance_business_key", "business_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    definition_id: Mapped[int] = mapped_column(sa.ForeignKey("process_definition.id"))
+    process_key: Mapped[str] = mapped_column(sa.String(200))
+    process_version: Mapped[int]
+    business_key: Mapped[str | None] = mapped_column(sa.String(200))
+    status: Mapped[str] = mapped_column(sa.String(20), default="running", index=True)
+    started_by: Mapped[str | None] = mapped_column(sa.String(80))
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    current_activities: Mapped[list[Any]] = mapped_column(default=list)
+    variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(sa.Text)
+    revision: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": revision}
+
+
+class HumanTask(Base):
+    """The projection of a READY user or manual task; inboxes read only this table."""
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        sa.Index("ix_human_task_assignee_open", "assignee", "status", "priority", "created_at"),
+        sa.Index("ix_human_task_completed_by", "completed_by", "completed_at"),
+        sa.Index("ix_human_task_instance", "instance_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE")
+    )
+    process_key: Mapped[str] = mapped_column(sa.String(200))
+    business_key: Mapped[str | None] = mapped_column(sa.String(200))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    title: Mapped[str] = mapped_column(sa.String(500), default="")
+    lane: Mapped[str | None] = mapped_column(sa.String(200))
+    candidate_group: Mapped[str | None] = mapped_column(sa.String(500))
+    assignee: Mapped[str | None] = mapped_column(sa.String(80))
+    form_key: Mapped[str | None] = mapped_column(sa.String(200))
+    due_at: Mapped[datetime | None]
+    priority: Mapped[int] = mapped_column(default=50)
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_at: Mapped[datetime | None]
+    completed_at: Mapped[datetime | None]
+    completed_by: Mapped[str | None] = mapped_column(sa.String(80))
+
+
+class TaskCandidate(Base):
+    """One row per candidate group of an open task; rows go when the task leaves the inbox.
+
+    Priority and creation time are copied in so the group inbox is one index range per group.
+    """
+
+    __tablename__ = "task_candidate"
+    __table_args__ = (
+        sa.Index("ix_task_candidate_inbox", "group_name", "priority", "created_at", "task_id"),
+    )
+
+    task_id: Mapped[str] = mapped_column(
+        sa.ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True
+    )
+    group_name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    priority: Mapped[int] = mapped_column(default=50)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Timer(Base):
+    """A waiting timer event with its due time; the scheduler fires the due rows."""
+
+    __tablename__ = "timer"
+    __table_args__ = (sa.Index("ix_timer_due", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str] = mapped_column(sa.String(36))
+    activity: Mapped[str] = mapped_column(sa.String(200))
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    due_at: Mapped[datetime]
+
+
+class MessageSubscription(Base):
+    """A waiting message catch event, found by message name and the instance's business key."""
+
+    __tablename__ = "message_subscription"
+    __table_args__ = (sa.Index("ix_message_subscription_name", "message_name", "business_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str] = mapped_column(sa.String(36))
+    activity: Mapped[str] = mapped_column(sa.String(200))
+    message_name: Mapped[str] = mapped_column(sa.String(200))
+    business_key: Mapped[str | None] = mapped_column(sa.String(200))
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+    __table_args__ = (sa.Index("ix_incident_instance", "instance_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE")
+    )
+    task_id: Mapped[str] = mapped_column(sa.String(36))
+    activity: Mapped[str] = mapped_column(sa.String(200))
+    message: Mapped[str] = mapped_column(sa.Text)
+    details: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(20), default="open")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None]
+
+
+class AuditEntry(Base):
+    """History: one row per command, with the data keys it changed (old and new values)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (sa.Index("ix_audit_instance", "instance_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE")
+    )
+    command: Mapped[str] = mapped_column(sa.String(40))
+    actor: Mapped[str | None] = mapped_column(sa.String(80))
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    activity: Mapped[str | None] = mapped_column(sa.String(200))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)

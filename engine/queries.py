@@ -1,0 +1,212 @@
+"""Read-only queries for inboxes, instance lists and definitions; none deserializes a workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .errors import InvalidInput, NotFound
+from .identity import Actor, may_see_task
+from .models import (
+    AuditEntry,
+    HumanTask,
+    Incident,
+    ProcessDefinition,
+    ProcessInstance,
+    TaskCandidate,
+    Timer,
+)
+
+MAX_PAGE_SIZE = 200
+INSTANCE_STATUSES = ("running", "suspended", "incident", "completed", "terminated")
+
+
+@dataclass(frozen=True)
+class Page:
+    number: int = 1
+    size: int = 50
+
+    @classmethod
+    def parse(cls, page: Any, per_page: Any) -> Page:
+        try:
+            number = int(page or 1)
+            size = int(per_page or 50)
+        except (TypeError, ValueError):
+            raise InvalidInput("page and per_page must be whole numbers") from None
+        if number < 1 or not 1 <= size <= MAX_PAGE_SIZE:
+            raise InvalidInput(f"page must be at least 1 and per_page from 1 to {MAX_PAGE_SIZE}")
+        return cls(number, size)
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
+
+@dataclass
+class TaskFilter:
+    assignee: str | None = None
+    candidate: bool = False
+    process_key: str | None = None
+    business_key: str | None = None
+    status: str = "open"
+
+
+def _candidate_of(groups: frozenset[str]) -> Any:
+    return HumanTask.id.in_(
+        sa.select(TaskCandidate.task_id).where(TaskCandidate.group_name.in_(sorted(groups)))
+    )
+
+
+def _visible(actor: Actor) -> Any:
+    """Tasks a non-admin may see: theirs, their groups', and tasks without candidates."""
+    clauses = [HumanTask.assignee == actor.username, HumanTask.candidate_group.is_(None)]
+    if actor.groups:
+        clauses.append(_candidate_of(actor.groups))
+    return sa.or_(*clauses)
+
+
+def task_query(actor: Actor, flt: TaskFilter) -> Any:
+    if flt.status not in ("open", "completed"):
+        raise InvalidInput("status must be open or completed")
+    query = sa.select(HumanTask).where(HumanTask.status == flt.status)
+    if flt.status == "completed" and not actor.is_admin:
+        query = query.where(
+            sa.or_(HumanTask.completed_by == actor.username, HumanTask.assignee == actor.username)
+        )
+    elif not actor.is_admin and not flt.candidate and flt.assignee is None:
+        query = query.where(_visible(actor))
+    if flt.assignee is not None:
+        name = actor.username if flt.assignee == "me" else flt.assignee
+        query = query.where(HumanTask.assignee == name)
+    if flt.candidate:
+        query = query.where(HumanTask.assignee.is_(None))
+        query = query.where(_candidate_of(actor.groups) if actor.groups else sa.false())
+    if flt.process_key:
+        query = query.where(HumanTask.process_key == flt.process_key)
+    if flt.business_key:
+        query = query.where(HumanTask.business_key == flt.business_key)
+    return query
+
+
+def list_tasks(
+    session: Session, actor: Actor, flt: TaskFilter, page: Page
+) -> tuple[list[HumanTask], int]:
+    query = task_query(actor, flt)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    order = (
+        (HumanTask.completed_at.desc(),)
+        if flt.status == "completed"
+        else (HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id)
+    )
+    rows = session.scalars(query.order_by(*order).offset(page.offset).limit(page.size))
+    return list(rows), total or 0
+
+
+def get_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
+    """A task the actor may see; anything else is not found, so ids reveal nothing."""
+    task = session.get(HumanTask, task_id)
+    if task is None or not (may_see_task(actor, task) or task.completed_by == actor.username):
+        raise NotFound(f"task {task_id} not found")
+    return task
+
+
+def get_instance(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def list_instances(
+    session: Session,
+    *,
+    process_key: str | None,
+    status: str | None,
+    business_key: str | None,
+    page: Page,
+) -> tuple[list[ProcessInstance], int]:
+    query = sa.select(ProcessInstance)
+    if status:
+        if status not in INSTANCE_STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(INSTANCE_STATUSES)}")
+        query = query.where(ProcessInstance.status == status)
+    if process_key:
+        query = query.where(ProcessInstance.process_key == process_key)
+    if business_key:
+        query = query.where(ProcessInstance.business_key == business_key)
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    rows = session.scalars(
+        query.order_by(ProcessInstance.id.desc()).offset(page.offset).limit(page.size)
+    )
+    return list(rows), total or 0
+
+
+def open_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
+    return list(
+        session.scalars(
+            sa.select(HumanTask)
+            .where(HumanTask.instance_id == instance_id, HumanTask.status == "open")
+            .order_by(HumanTask.created_at)
+        )
+    )
+
+
+def incidents_of(session: Session, instance_id: int, *, open_only: bool = True) -> list[Incident]:
+    query = sa.select(Incident).where(Incident.instance_id == instance_id)
+    if open_only:
+        query = query.where(Incident.status == "open")
+    return list(session.scalars(query.order_by(Incident.id)))
+
+
+def timers_of(session: Session, instance_id: int) -> list[Timer]:
+    return list(
+        session.scalars(
+            sa.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)
+        )
+    )
+
+
+def history_of(session: Session, instance_id: int) -> list[AuditEntry]:
+    return list(
+        session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.instance_id == instance_id)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
+def list_definitions(session: Session) -> list[dict[str, Any]]:
+    """Every BPMN key with its versions, newest first, and how many instances each runs."""
+    running = dict(
+        session.execute(
+            sa.select(ProcessInstance.definition_id, sa.func.count())
+            .where(ProcessInstance.status.in_(("running", "suspended", "incident")))
+            .group_by(ProcessInstance.definition_id)
+        ).all()
+    )
+    rows = session.scalars(
+        sa.select(ProcessDefinition)
+        .where(ProcessDefinition.kind == "bpmn")
+        .order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
+    )
+    by_key: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = by_key.setdefault(
+            row.key,
+            {"key": row.key, "name": row.name, "latest_version": row.version, "versions": []},
+        )
+        entry["versions"].append(
+            {
+                "version": row.version,
+                "name": row.name,
+                "file_name": row.file_name,
+                "deployed_at": row.created_at.isoformat(),
+                "running_instances": running.get(row.id, 0),
+                "start_groups": row.start_groups or [],
+            }
+        )
+    return list(by_key.values())

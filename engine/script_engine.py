@@ -1,0 +1,39 @@
+"""The script engine handed to every workflow: restricted scripts and registered services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+
+from .scripting import RestrictedEnvironment
+from .services import OperationRegistry
+from .services import registry as default_registry
+
+
+class EngineScriptEngine(PythonScriptEngine):
+    """PythonScriptEngine with a restricted environment and a safe service-task path.
+
+    SpiffWorkflow 3.2's own ``call_service`` error path refers to an undefined name, so any
+    failure there would surface as a NameError; this one reports the operation's own error.
+    """
+
+    def __init__(self, operations: OperationRegistry | None = None) -> None:
+        self.operations = operations or default_registry
+        super().__init__(environment=RestrictedEnvironment())
+
+    def call_service(self, task: Any, **kwargs: Any) -> str:
+        name = kwargs["operation_name"]
+        params = {key: spec["value"] for key, spec in kwargs.get("operation_params", {}).items()}
+        try:
+            return self.operations.call(name, params)
+        except Exception as exc:
+            raise WorkflowTaskException(
+                f"service operation {name!r} failed: {exc.__class__.__name__}: {exc}",
+                task=task,
+                exception=exc,
+            ) from exc
+
+
+script_engine = EngineScriptEngine()

@@ -1,0 +1,38 @@
+"""The Flask application: the JSON API now, the staff UI from issue 4 on."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from engine.db import install_sqlite_pragmas
+
+from .extensions import db
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``config`` overrides what the environment gives (tests pass theirs)."""
+    instance = Path(os.environ.get("CSM_INSTANCE_DIR", Path.cwd() / "instance"))
+    app = Flask(__name__, instance_path=str(instance.resolve()))
+    from . import config as config_module
+
+    app.config.from_mapping(config_module.from_environment(Path(app.instance_path)))
+    if config:
+        app.config.update(config)
+    db.init_app(app)
+    with app.app_context():
+        install_sqlite_pragmas(db.engine)
+
+    from .api import bp as api_bp
+    from .api.errors import register_error_handlers
+
+    app.register_blueprint(api_bp)
+    register_error_handlers(app)
+
+    from . import timers
+
+    timers.init_app(app)
+    return app

@@ -1,0 +1,14 @@
+"""The JSON API under /api/v1, as CONTRACT.md lists it."""
+
+from flask import Blueprint
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from . import (  # noqa: E402,F401  (routes register themselves on bp)
+    definitions,
+    incidents,
+    instances,
+    messages,
+    openapi,
+    tasks,
+)

@@ -1,0 +1,135 @@
+"""Process instances: start, list, inspect, suspend, resume, terminate, set variables."""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from engine import queries
+from engine.commands import Resume, SetVariables, StartInstance, Suspend, Terminate
+
+from ..extensions import db
+from . import bp
+from .auth import current_actor
+from .common import (
+    incident_json,
+    instance_summary,
+    json_body,
+    page_args,
+    run,
+    task_json,
+    timer_json,
+)
+from .errors import ApiError
+
+
+def instance_json(instance_id: int) -> dict:
+    actor = current_actor()
+    instance = queries.get_instance(db.session, instance_id)
+    body = instance_summary(instance)
+    body["variables"] = instance.variables or {}
+    body["tasks"] = [task_json(t) for t in queries.open_tasks_of(db.session, instance.id)]
+    body["incidents"] = [
+        incident_json(i, with_details=actor.is_admin)
+        for i in queries.incidents_of(db.session, instance.id)
+    ]
+    body["timers"] = [timer_json(t) for t in queries.timers_of(db.session, instance.id)]
+    return body
+
+
+def _optional_int(value: object, name: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ApiError(422, "invalid", f"{name} must be a whole number", {name: "not a number"})
+    return value
+
+
+def _optional_str(value: object, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > 200:
+        raise ApiError(422, "invalid", f"{name} must be a string of at most 200 characters")
+    return value
+
+
+@bp.post("/process-instances")
+def start_instance():  # noqa: ANN201
+    body = json_body()
+    key = body.get("process_key")
+    if not isinstance(key, str) or not key:
+        raise ApiError(422, "invalid", "process_key is required", {"process_key": "required"})
+    instance = run(
+        StartInstance(
+            process_key=key,
+            version=_optional_int(body.get("version"), "version"),
+            business_key=_optional_str(body.get("business_key"), "business_key"),
+            variables=body.get("variables") or {},
+        )
+    )
+    return jsonify(instance_json(instance.id)), 201
+
+
+@bp.get("/process-instances")
+def list_instances():  # noqa: ANN201
+    current_actor()
+    rows, total = queries.list_instances(
+        db.session,
+        process_key=request.args.get("process_key"),
+        status=request.args.get("status"),
+        business_key=request.args.get("business_key"),
+        page=page_args(),
+    )
+    return jsonify({"items": [instance_summary(r) for r in rows], "total": total})
+
+
+@bp.get("/process-instances/<int:instance_id>")
+def get_instance(instance_id: int):  # noqa: ANN201
+    return jsonify(instance_json(instance_id))
+
+
+@bp.get("/process-instances/<int:instance_id>/history")
+def get_history(instance_id: int):  # noqa: ANN201
+    current_actor()
+    queries.get_instance(db.session, instance_id)
+    return jsonify(
+        {
+            "items": [
+                {
+                    "id": e.id,
+                    "command": e.command,
+                    "actor": e.actor,
+                    "task_id": e.task_id,
+                    "activity": e.activity,
+                    "at": e.at.isoformat() + "Z",
+                    "changes": e.changes,
+                    "details": e.details,
+                }
+                for e in queries.history_of(db.session, instance_id)
+            ]
+        }
+    )
+
+
+@bp.post("/process-instances/<int:instance_id>/suspend")
+def suspend(instance_id: int):  # noqa: ANN201
+    run(Suspend(instance_id))
+    return jsonify(instance_json(instance_id))
+
+
+@bp.post("/process-instances/<int:instance_id>/resume")
+def resume(instance_id: int):  # noqa: ANN201
+    run(Resume(instance_id))
+    return jsonify(instance_json(instance_id))
+
+
+@bp.post("/process-instances/<int:instance_id>/terminate")
+def terminate(instance_id: int):  # noqa: ANN201
+    reason = json_body().get("reason") or ""
+    run(Terminate(instance_id, reason=str(reason)[:500]))
+    return jsonify(instance_json(instance_id))
+
+
+@bp.post("/process-instances/<int:instance_id>/variables")
+def set_variables(instance_id: int):  # noqa: ANN201
+    run(SetVariables(instance_id, json_body().get("variables")))
+    return jsonify(instance_json(instance_id))

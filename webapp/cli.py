@@ -1,0 +1,197 @@
+"""The ``csm`` command line (CONTRACT.md): database, demo data, deployment, users, serving."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+from sqlalchemy.orm import Session
+
+from engine.commands import Deploy, execute
+from engine.db import database_url, make_engine, make_session_factory
+from engine.errors import DeploymentError, EngineError
+from engine.identity import SYSTEM_ACTOR, find_user, issue_token, upsert_user
+
+MODEL_SUFFIXES = (".bpmn", ".dmn")
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    engine = make_engine()
+    factory = make_session_factory(engine)
+    with factory() as session:
+        yield session
+    engine.dispose()
+
+
+def fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def main() -> None:
+    """After-sales customer-service platform."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Run the migrations up to the newest."""
+    from engine.migrate import upgrade
+
+    upgrade(database_url())
+    click.echo("database is up to date")
+
+
+def collect_model_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in MODEL_SUFFIXES)
+            files.extend((str(p), p.read_bytes()) for p in found)
+        elif path.is_file():
+            files.append((str(path), path.read_bytes()))
+        else:
+            fail(f"{raw}: no such file or folder")
+    return files
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+def deploy(paths: tuple[str, ...]) -> None:
+    """Deploy .bpmn and .dmn files (a folder means all of them)."""
+    files = collect_model_files(paths)
+    if not files:
+        fail("no .bpmn or .dmn files found")
+    with session_scope() as session:
+        try:
+            results = execute(session, Deploy(files, source="cli"), SYSTEM_ACTOR)
+        except DeploymentError as exc:
+            for problem in exc.details or []:
+                click.echo(_problem_line(problem), err=True)
+            if not exc.details:
+                click.echo(f"error: {exc.message}", err=True)
+            sys.exit(1)
+    for result in results:
+        click.echo(f"{result.key} {result.version} {'new' if result.created else 'unchanged'}")
+
+
+def _problem_line(problem: dict) -> str:
+    where = problem["file"]
+    if problem.get("line"):
+        where += f":{problem['line']}"
+    if problem.get("element"):
+        where += f" ({problem['element']})"
+    return f"error: {where}: {problem['message']}"
+
+
+@main.group()
+def user() -> None:
+    """Users and API tokens."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--group", "groups", multiple=True, help="a candidate group (repeatable)")
+@click.option("--admin", is_flag=True, help="make the user an administrator")
+@click.option("--password", default=None)
+def user_add(username: str, groups: tuple[str, ...], admin: bool, password: str | None) -> None:
+    """Create a user, or update the one with that name."""
+    from werkzeug.security import generate_password_hash
+
+    with session_scope() as session:
+        upsert_user(
+            session,
+            username=username,
+            groups=list(groups) if groups else None,
+            is_admin=True if admin else None,
+            password_hash=generate_password_hash(password) if password else None,
+        )
+        session.commit()
+    click.echo(f"user {username} saved")
+
+
+@user.command("token")
+@click.argument("username")
+def user_token(username: str) -> None:
+    """Print a new bearer token for the user."""
+    with session_scope() as session:
+        found = find_user(session, username)
+        if found is None:
+            fail(f"no user {username!r}")
+        token = issue_token(session, found, name="cli")
+        session.commit()
+    click.echo(token)
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo users and processes; running it again changes nothing."""
+    from .demo import load_demo
+
+    with session_scope() as session:
+        try:
+            for line in load_demo(session):
+                click.echo(line)
+        except EngineError as exc:
+            fail(exc.message)
+
+
+@main.command()
+def timers() -> None:
+    """Fire the due timers once and print how many fired."""
+    from engine.scheduler import fire_due_timers
+
+    engine = make_engine()
+    count = fire_due_timers(make_session_factory(engine))
+    engine.dispose()
+    click.echo(count)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1")
+@click.option("--port", default=5000, type=int)
+def serve(host: str, port: int) -> None:
+    """Serve the web app and API (gunicorn; one process fires timers when there is no Redis)."""
+    from .server import run_server
+
+    run_server(host, port)
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def worker(ctx: click.Context) -> None:
+    """Run a Celery worker (needs REDIS_URL)."""
+    _need_redis()
+    from worker.celery_app import celery
+
+    celery.worker_main(["worker", "--loglevel=INFO", *ctx.args])
+
+
+@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.pass_context
+def beat(ctx: click.Context) -> None:
+    """Run Celery beat, which schedules the timer runs (needs REDIS_URL)."""
+    _need_redis()
+    from worker.celery_app import celery
+
+    celery.start(["beat", "--loglevel=INFO", *ctx.args])
+
+
+def _need_redis() -> None:
+    if not os.environ.get("REDIS_URL"):
+        fail("set REDIS_URL to the Redis that Celery should use")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Embedded mode: with no Redis, the web process fires due timers itself in a thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+
+from engine.db import make_session_factory
+from engine.scheduler import fire_due_timers
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def init_app(app: Flask) -> None:
+    if not app.config.get("EMBEDDED_TIMERS") or app.config.get("TESTING"):
+        return
+    app.extensions["csm_timer_thread"] = start_timer_thread(app)
+
+
+def start_timer_thread(app: Flask) -> threading.Thread:
+    with app.app_context():
+        factory = make_session_factory(db.engine)
+    stop = threading.Event()
+    interval = app.config["TIMER_INTERVAL_S"]
+
+    def loop() -> None:
+        while not stop.wait(interval):
+            try:
+                fire_due_timers(factory)
+            except Exception:
+                log.exception("embedded timer run failed")
+
+    thread = threading.Thread(target=loop, name="csm-timers", daemon=True)
+    thread.stop = stop
+    thread.start()
+    return thread

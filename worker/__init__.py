@@ -1,0 +1,1 @@
+"""Celery: a beat schedule and thin tasks that hand ids to plain engine functions."""

@@ -1,0 +1,23 @@
+"""Celery tasks: each is a thin shell around a plain engine function that tests call directly."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine.db import make_engine, make_session_factory
+from engine.scheduler import fire_due_timers as fire_due
+
+from .celery_app import celery
+
+
+@cache
+def session_factory() -> sessionmaker[Session]:
+    return make_session_factory(make_engine())
+
+
+@celery.task(name="worker.tasks.fire_due_timers", ignore_result=True)
+def fire_due_timers(limit: int = 1000) -> int:
+    """Fire due timers; several workers may run this at once, each timer still fires once."""
+    return fire_due(session_factory(), limit=limit)
