@@ -33,7 +33,7 @@ from .models import (
     Timer,
     utcnow,
 )
-from .state import new_workflow, spec_cache
+from .state import new_workflow
 
 _IDENTIFIER = re.compile(r"^[A-Za-z\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$")
 _RESERVED = {"True", "False", "None", "and", "or", "not", "if", "else", "for", "in", "is", "lambda"}
@@ -219,7 +219,7 @@ def start_instance(
     *,
     run: bool = True,
 ) -> tuple[ProcessInstance, Any]:
-    spec, subprocess_specs = spec_cache.get(definition.id, definition.spec_json)
+    spec, subprocess_specs = runtime.definition_spec(context.session, definition.id)
     workflow = new_workflow(spec, subprocess_specs)
     workflow.task_tree.data.update(variables)
     for task in workflow.get_tasks(state=TaskState.READY):
@@ -248,19 +248,24 @@ def start_instance(
 class _TaskCommand:
     task_id: str
 
-    def _task(self, context: CommandContext) -> HumanTask:
+    def _open_task(self, context: CommandContext) -> tuple[HumanTask, ProcessInstance]:
+        """The task and its instance, read in one statement.
+
+        One statement gives one consistent snapshot, so the instance revision that the
+        optimistic check compares against is the one the task row was read with.
+        """
         try:
             UUID(self.task_id)
         except (ValueError, TypeError):
             raise NotFound(f"task {self.task_id} not found") from None
-        task = context.session.get(HumanTask, self.task_id)
-        if task is None:
+        row = context.session.execute(
+            sa.select(HumanTask, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .where(HumanTask.id == self.task_id)
+        ).first()
+        if row is None:
             raise NotFound(f"task {self.task_id} not found")
-        return task
-
-    def _open_task(self, context: CommandContext) -> tuple[HumanTask, ProcessInstance]:
-        task = self._task(context)
-        instance = _instance(context.session, task.instance_id)
+        task, instance = row
         if task.status != "open":
             raise Conflict(f"task {task.id} is already {task.status}")
         _require_active(instance)
@@ -487,13 +492,18 @@ class FireTimer:
         timer = session.get(Timer, self.timer_id)
         if timer is None:
             return False
+        if timer.due_at >= utcnow():
+            # SpiffWorkflow fires a timer only once its time has strictly passed; firing
+            # earlier would change nothing but re-create the row under a new id.
+            return False
         instance = _instance(session, timer.instance_id)
         if instance.status in ("suspended", "completed", "terminated"):
             return False
+        claimed = session.execute(sa.delete(Timer).where(Timer.id == timer.id))
+        if claimed.rowcount != 1:
+            return False
         workflow = runtime.load(session, instance)
         old = dict(instance.variables or {})
-        session.delete(timer)
-        session.flush()
         workflow.refresh_timers()
         _advance(context, instance, workflow)
         audit(
@@ -515,12 +525,16 @@ class RetryIncident:
     def execute(self, context: CommandContext) -> Incident:
         session = context.session
         _require_admin(context.actor)
-        incident = session.get(Incident, self.incident_id)
-        if incident is None:
+        row = session.execute(
+            sa.select(Incident, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+            .where(Incident.id == self.incident_id)
+        ).first()
+        if row is None:
             raise NotFound(f"incident {self.incident_id} not found")
+        incident, instance = row
         if incident.status != "open":
             raise Conflict(f"incident {incident.id} is already {incident.status}")
-        instance = _instance(session, incident.instance_id)
         if instance.status in ("completed", "terminated", "suspended"):
             raise Conflict(f"process instance {instance.id} is {instance.status}")
         workflow = runtime.load(session, instance)

@@ -24,6 +24,9 @@ from .parsing import (
     FileRefused,
     ModelFile,
     check_designer_code,
+    check_flows,
+    describe,
+    element_line,
     read_model_file,
     safe_parser,
 )
@@ -70,13 +73,15 @@ def find_definition(
     )
 
 
-def _problem_from_validation(file: str, exc: ValidationException) -> FileProblem:
+def _problem_from_validation(model: ModelFile, exc: ValidationException) -> FileProblem:
     element = None
     if getattr(exc, "tag", ""):
         element = f"{exc.tag.replace('bpmn:', '')} {exc.id}".strip()
     message = str(exc.args[0]) if exc.args else str(exc)
     line = exc.line_number if isinstance(exc.line_number, int) else None
-    return FileProblem(exc.file_name or file, message, line, element)
+    if line is None and getattr(exc, "id", ""):
+        line = element_line(model, exc.id)
+    return FileProblem(model.name, message, line, element)
 
 
 def _processes(model: ModelFile) -> list[etree._Element]:
@@ -116,15 +121,20 @@ def _message_starts(model: ModelFile, process: etree._Element) -> list[str]:
     return found
 
 
-def _referenced(models: list[ModelFile]) -> tuple[set[str], set[str]]:
-    called, decisions = set(), set()
+Reference = dict[str, tuple[ModelFile, etree._Element]]
+
+
+def _referenced(models: list[ModelFile]) -> tuple[Reference, Reference]:
+    """Called processes and decisions, each with the file and element that names it."""
+    called: Reference = {}
+    decisions: Reference = {}
     for model in models:
         for call in model.root.iterfind(".//bpmn:callActivity", NSMAP):
             if call.get("calledElement"):
-                called.add(call.get("calledElement"))
+                called.setdefault(call.get("calledElement"), (model, call))
         for ref in model.root.iterfind(".//spiffworkflow:calledDecisionId", NSMAP):
             if ref.text:
-                decisions.add(ref.text.strip())
+                decisions.setdefault(ref.text.strip(), (model, ref))
     return called, decisions
 
 
@@ -136,20 +146,39 @@ def _add_model(parser: SpiffBpmnParser, model: ModelFile) -> None:
         else:
             parser.add_dmn_xml(root, model.name)
     except ValidationException as exc:
-        raise FileRefused(_problem_from_validation(model.name, exc)) from None
+        raise FileRefused(_problem_from_validation(model, exc)) from None
     except etree.LxmlError as exc:
         raise FileRefused(FileProblem(model.name, f"invalid document: {exc}")) from None
 
 
-def _stored_models(session: Session, kind: str, keys: set[str], have: set[str]) -> list[ModelFile]:
+def _stored_models(
+    session: Session, kind: str, refs: dict[str, tuple[ModelFile, etree._Element]], have: set[str]
+) -> list[ModelFile]:
     """Latest deployed files for referenced processes or decisions not in this deployment."""
     models = []
-    for key in sorted(keys - have):
+    for key in sorted(set(refs) - have):
         definition = latest_definition(session, key, kind)
-        if definition is not None:
-            content = definition.source.encode()
-            models.append(read_model_file(definition.file_name or f"{key}.{kind}", content))
+        if definition is None:
+            model, element = refs[key]
+            what = "process" if kind == "bpmn" else "decision"
+            raise FileRefused(
+                FileProblem(
+                    model.name,
+                    f"calls {what} {key!r}, which is neither in this deployment nor deployed",
+                    element.sourceline,
+                    describe(_owner_with_id(element)),
+                )
+            )
+        content = definition.source.encode()
+        models.append(read_model_file(definition.file_name or f"{key}.{kind}", content))
     return models
+
+
+def _owner_with_id(element: etree._Element) -> etree._Element:
+    node = element
+    while node is not None and node.get("id") is None:
+        node = node.getparent()
+    return node if node is not None else element
 
 
 def check_files(files: list[tuple[str, bytes]]) -> tuple[list[ModelFile], list[FileProblem]]:
@@ -158,6 +187,7 @@ def check_files(files: list[tuple[str, bytes]]) -> tuple[list[ModelFile], list[F
         try:
             model = read_model_file(name, content)
             if model.kind == "bpmn":
+                check_flows(model)
                 check_designer_code(model)
             models.append(model)
         except FileRefused as exc:
@@ -237,7 +267,7 @@ def _build_spec(parser: SpiffBpmnParser, model: ModelFile, key: str) -> str:
         subprocess_specs = parser.get_subprocess_specs(key)
         return dump_spec(spec, subprocess_specs)
     except ValidationException as exc:
-        raise FileRefused(_problem_from_validation(model.name, exc)) from None
+        raise FileRefused(_problem_from_validation(model, exc)) from None
     except Exception as exc:  # the parser reports some model errors as plain exceptions
         message = f"cannot build process {key!r}: {exc.__class__.__name__}: {exc}"
         raise FileRefused(FileProblem(model.name, message, None, f"process {key}")) from None

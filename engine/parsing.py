@@ -138,6 +138,31 @@ def _check(file: str, element: etree._Element, source: str, mode: str, what: str
         ) from None
 
 
+def check_flows(model: ModelFile) -> None:
+    """Refuse sequence flows whose ends are not elements of the same process."""
+    for process in model.root.iterfind("bpmn:process", NSMAP):
+        ids = {e.get("id") for e in process.iter() if e.get("id")}
+        for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+            for end in ("sourceRef", "targetRef"):
+                ref = flow.get(end)
+                if not ref or ref not in ids:
+                    raise FileRefused(
+                        FileProblem(
+                            model.name,
+                            f"{end} {ref!r} names no element of process {process.get('id')!r}",
+                            flow.sourceline,
+                            describe(flow),
+                        )
+                    )
+
+
+def element_line(model: ModelFile, element_id: str) -> int | None:
+    for element in model.root.iter():
+        if element.get("id") == element_id:
+            return element.sourceline
+    return None
+
+
 def check_designer_code(model: ModelFile) -> None:
     """Refuse a BPMN file whose scripts, conditions or expressions do not compile."""
     root, name = model.root, model.name

@@ -64,9 +64,19 @@ def _default(value: Any) -> Any:
     return str(value)
 
 
+def definition_spec(session: Session, definition_id: int) -> tuple[Any, dict[str, Any]]:
+    """The parsed spec of a definition, cached per database and definition id."""
+    key = (str(session.get_bind().url), definition_id)
+    return spec_cache.get(
+        key,
+        lambda: session.scalar(
+            sa.select(ProcessDefinition.spec_json).where(ProcessDefinition.id == definition_id)
+        ),
+    )
+
+
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-    definition = session.get(ProcessDefinition, instance.definition_id)
-    spec, subprocess_specs = spec_cache.get(definition.id, definition.spec_json)
+    spec, subprocess_specs = definition_spec(session, instance.definition_id)
     return load_workflow(instance.state, spec, subprocess_specs)
 
 

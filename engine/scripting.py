@@ -105,6 +105,14 @@ class _Policy(RestrictingNodeTransformer):
 
     _GUARDED = {ast.Pow: "pow", ast.Mult: "mult", ast.LShift: "lshift"}
 
+    def visit_Import(self, node: ast.Import) -> ast.AST:
+        self.error(node, "imports are not allowed; ask for a service-task operation instead")
+        return node
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
+        self.error(node, "imports are not allowed; ask for a service-task operation instead")
+        return node
+
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
         name = self._GUARDED.get(type(node.op))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from copy import deepcopy
 from typing import Any
 
@@ -78,22 +79,26 @@ def load_spec(spec_json: str) -> tuple[Any, dict[str, Any]]:
 
 
 class SpecCache:
-    """Parsed specs by definition id; specs are immutable once deployed, so sharing is safe."""
+    """Parsed specs by (database, definition id).
+
+    Specs are immutable once deployed, so sharing one parsed spec between threads is safe;
+    the stored JSON is read from the database only on a miss.
+    """
 
     def __init__(self, size: int = 256) -> None:
-        self._items: OrderedDict[int, tuple[Any, dict[str, Any]]] = OrderedDict()
+        self._items: OrderedDict[Hashable, tuple[Any, dict[str, Any]]] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def get(self, definition_id: int, spec_json: str) -> tuple[Any, dict[str, Any]]:
+    def get(self, key: Hashable, load_json: Callable[[], str]) -> tuple[Any, dict[str, Any]]:
         with self._lock:
-            hit = self._items.get(definition_id)
+            hit = self._items.get(key)
             if hit is not None:
-                self._items.move_to_end(definition_id)
+                self._items.move_to_end(key)
                 return hit
-        loaded = load_spec(spec_json)
+        loaded = load_spec(load_json())
         with self._lock:
-            self._items[definition_id] = loaded
+            self._items[key] = loaded
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return loaded
