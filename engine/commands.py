@@ -283,7 +283,7 @@ class Claim(_TaskCommand):
             raise Conflict(f"task {task.id} is already claimed by {task.assignee}")
         if not may_work_task(actor, task):
             raise Forbidden("you are not a candidate for this task")
-        task.assignee, task.claimed_at = actor.username, utcnow()
+        runtime.set_assignee(context.session, task, actor.username)
         instance.updated_at = utcnow()
         audit(
             context, "claim", instance, old=instance.variables, task_id=task.id, activity=task.name
@@ -300,7 +300,7 @@ class Unclaim(_TaskCommand):
         if task.assignee != context.actor.username and not context.actor.is_admin:
             raise Forbidden("only the assignee or an administrator may unclaim this task")
         previous = task.assignee
-        task.assignee, task.claimed_at = None, None
+        runtime.set_assignee(context.session, task, None)
         instance.updated_at = utcnow()
         audit(
             context,
@@ -332,7 +332,7 @@ class Assign(_TaskCommand):
         if target is None:
             raise InvalidInput(f"unknown user {self.user!r}", {"user": "unknown user"})
         previous = task.assignee
-        task.assignee, task.claimed_at = target.username, utcnow()
+        runtime.set_assignee(context.session, task, target.username)
         instance.updated_at = utcnow()
         audit(
             context,
@@ -365,7 +365,7 @@ class Complete(_TaskCommand):
             raise Conflict(f"task {task.id} is no longer ready")
         old = dict(instance.variables or {})
         if task.assignee is None:
-            task.assignee, task.claimed_at = context.actor.username, utcnow()
+            runtime.set_assignee(session, task, context.actor.username)
         spiff_task.data.update(data)
         try:
             spiff_task.run()

@@ -161,18 +161,22 @@ class HumanTask(Base):
 class TaskCandidate(Base):
     """One row per candidate group of an open task; rows go when the task leaves the inbox.
 
-    Priority and creation time are copied in so the group inbox is one index range per group.
+    Whether the task is claimed, its priority and creation time are copied in, so the list of
+    a user's groups' unclaimed tasks is read from this index alone, at any table size.
     """
 
     __tablename__ = "task_candidate"
     __table_args__ = (
-        sa.Index("ix_task_candidate_inbox", "group_name", "priority", "created_at", "task_id"),
+        sa.Index(
+            "ix_task_candidate_inbox", "group_name", "claimed", "priority", "created_at", "task_id"
+        ),
     )
 
     task_id: Mapped[str] = mapped_column(
         sa.ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True
     )
     group_name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    claimed: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[int] = mapped_column(default=50)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -293,6 +293,17 @@ def project_human_tasks(
             )
 
 
+def set_assignee(session: Session, task: HumanTask, username: str | None) -> None:
+    """Claim, unclaim or assign: the task row and its candidate rows change together."""
+    task.assignee = username
+    task.claimed_at = utcnow() if username else None
+    session.execute(
+        sa.update(TaskCandidate)
+        .where(TaskCandidate.task_id == task.id)
+        .values(claimed=username is not None)
+    )
+
+
 def _wanted_waits(workflow: BpmnWorkflow) -> tuple[dict, dict]:
     timers, messages = {}, {}
     for task in list(workflow.event_manager.tasks.values()):

@@ -65,6 +65,8 @@ def test_only_the_assignee_or_an_admin_may_unclaim(api, enter_task):
     assert api.post(f"/tasks/{enter_task['id']}/unclaim", "agent2").status_code == 403
     response = api.post(f"/tasks/{enter_task['id']}/unclaim", "agent")
     assert response.status_code == 200 and response.get_json()["assignee"] is None
+    back = api.get("/tasks?candidate=me", "agent2").get_json()["items"]
+    assert [t["id"] for t in back] == [enter_task["id"]]
 
 
 def test_assign_hands_the_task_to_another_user(api, enter_task):

@@ -13,6 +13,7 @@ celery = Celery(
     include=["worker.tasks"],
 )
 celery.conf.update(
+    task_default_queue=os.environ.get("CSM_CELERY_QUEUE", "csm"),
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

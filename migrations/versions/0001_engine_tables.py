@@ -2,11 +2,12 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 08:36:28.705324
+Create Date: 2026-11-23 08:47:07.957788
 """
 
-import sqlalchemy as sa
 from alembic import op
+import sqlalchemy as sa
+
 
 revision = "0001"
 down_revision = None
@@ -226,6 +227,7 @@ def upgrade() -> None:
         "task_candidate",
         sa.Column("task_id", sa.String(length=36), nullable=False),
         sa.Column("group_name", sa.String(length=80), nullable=False),
+        sa.Column("claimed", sa.Boolean(), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["task_id"], ["human_task.id"], ondelete="CASCADE"),
@@ -234,7 +236,7 @@ def upgrade() -> None:
     with op.batch_alter_table("task_candidate", schema=None) as batch_op:
         batch_op.create_index(
             "ix_task_candidate_inbox",
-            ["group_name", "priority", "created_at", "task_id"],
+            ["group_name", "claimed", "priority", "created_at", "task_id"],
             unique=False,
         )
 

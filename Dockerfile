@@ -1,0 +1,16 @@
+# The application image: web (gunicorn), Celery worker and beat all run from it.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CSM_INSTANCE_DIR=/var/lib/csm
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY engine engine
+COPY webapp webapp
+COPY worker worker
+COPY migrations migrations
+COPY bpmn bpmn
+RUN pip install --no-cache-dir . && mkdir -p /var/lib/csm
+
+EXPOSE 5000
+CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "4", "--worker-class", "gthread", \
+     "--threads", "8", "--access-logfile", "-", "webapp:create_app()"]

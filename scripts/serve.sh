@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Fresh machine to running product: install into .venv, migrate SQLite, load the demo, serve.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -x .venv/bin/python ] || python3 -m venv .venv
+.venv/bin/pip install --quiet --upgrade pip
+.venv/bin/pip install --quiet -e .
+.venv/bin/csm db upgrade
+.venv/bin/csm demo
+exec .venv/bin/csm serve --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"
