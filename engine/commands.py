@@ -30,6 +30,7 @@ from .models import (
     MessageSubscription,
     ProcessDefinition,
     ProcessInstance,
+    StartGrant,
     Timer,
     utcnow,
 )
@@ -188,6 +189,30 @@ class Deploy:
             },
         )
         return results
+
+
+@dataclass
+class GrantStart:
+    """Let groups start a process beyond the lane of its start event (replaces earlier grants)."""
+
+    process_key: str
+    groups: list[str] = field(default_factory=list)
+
+    def execute(self, context: CommandContext) -> list[str]:
+        session = context.session
+        _require_admin(context.actor)
+        if find_definition(session, self.process_key) is None:
+            raise NotFound(f"process {self.process_key!r} is not deployed")
+        groups = sorted({g.strip() for g in self.groups if isinstance(g, str) and g.strip()})
+        session.execute(sa.delete(StartGrant).where(StartGrant.process_key == self.process_key))
+        session.add_all(StartGrant(process_key=self.process_key, group_name=g) for g in groups)
+        audit(
+            context,
+            "grant_start",
+            None,
+            details={"process_key": self.process_key, "groups": groups},
+        )
+        return groups
 
 
 @dataclass

@@ -16,6 +16,7 @@ from .models import (
     Incident,
     ProcessDefinition,
     ProcessInstance,
+    StartGrant,
     TaskCandidate,
     Timer,
 )
@@ -223,11 +224,20 @@ def list_definitions(session: Session) -> list[dict[str, Any]]:
         .where(ProcessDefinition.kind == "bpmn")
         .order_by(ProcessDefinition.key, ProcessDefinition.version.desc())
     )
+    granted: dict[str, list[str]] = {}
+    for grant in session.scalars(sa.select(StartGrant).order_by(StartGrant.group_name)):
+        granted.setdefault(grant.process_key, []).append(grant.group_name)
     by_key: dict[str, dict[str, Any]] = {}
     for row in rows:
         entry = by_key.setdefault(
             row.key,
-            {"key": row.key, "name": row.name, "latest_version": row.version, "versions": []},
+            {
+                "key": row.key,
+                "name": row.name,
+                "latest_version": row.version,
+                "granted_start_groups": granted.get(row.key, []),
+                "versions": [],
+            },
         )
         entry["versions"].append(
             {

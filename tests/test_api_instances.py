@@ -29,6 +29,25 @@ def test_start_needs_membership_of_the_start_lane(deployed):
     assert deployed.get("/process-instances").get_json()["total"] == 0
 
 
+def test_an_admin_may_grant_other_groups_the_start(deployed):
+    response = deployed.post(
+        "/process-definitions/exclusive/start-groups", json={"groups": ["outlets"]}
+    )
+    assert response.status_code == 200
+    assert deployed.start("exclusive", "outlet")["status"] == "running"
+    listing = deployed.get("/process-definitions").get_json()["items"]
+    assert {d["key"]: d["granted_start_groups"] for d in listing}["exclusive"] == ["outlets"]
+
+
+def test_only_an_admin_may_grant_the_start(deployed):
+    response = deployed.post(
+        "/process-definitions/exclusive/start-groups", "agent", json={"groups": ["outlets"]}
+    )
+    assert response.status_code == 403
+    forbidden = deployed.post("/process-instances", "outlet", json={"process_key": "exclusive"})
+    assert forbidden.status_code == 403
+
+
 def test_a_process_without_lanes_may_be_started_by_anyone(deployed):
     assert deployed.start("parallel", "nobody")["status"] == "running"
 

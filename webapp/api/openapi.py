@@ -164,6 +164,22 @@ def build_document() -> dict[str, Any]:
                 set(),
             )
         },
+        "/process-definitions/{key}/start-groups": {
+            "post": _op(
+                "Let groups start a process beyond its start lane (administrators)",
+                "200",
+                {"type": "object"},
+                {"403", "404", "422"},
+                parameters=_path_id("key", "string"),
+                requestBody=_body(
+                    {
+                        "type": "object",
+                        "required": ["groups"],
+                        "properties": {"groups": {"type": "array", "items": {"type": "string"}}},
+                    }
+                ),
+            )
+        },
         "/process-instances": {
             "post": _op(
                 "Start a process instance",
