@@ -124,7 +124,7 @@ def record_incident(session: Session, instance: ProcessInstance, failure: StepFa
     incident = Incident(
         instance_id=instance.id,
         task_id=str(task.id) if task is not None else "",
-        activity=task.task_spec.bpmn_id or task.task_spec.name if task is not None else "",
+        activity=(task.task_spec.bpmn_id or task.task_spec.name) if task is not None else "",
         message=_error_message(failure.error),
         details=failure.trace[-8000:],
     )

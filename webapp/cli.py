@@ -34,11 +34,22 @@ def fail(message: str) -> None:
 
 
 @click.group()
-def main() -> None:
+def cli() -> None:
     """After-sales customer-service platform."""
 
 
-@main.group()
+def main() -> None:
+    """The console script: database problems end with a message, never a traceback."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        cli()
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        fail(f"database error ({reason}); is DATABASE_URL right and `csm db upgrade` done?")
+
+
+@cli.group()
 def db() -> None:
     """Database schema."""
 
@@ -66,7 +77,7 @@ def collect_model_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
     return files
 
 
-@main.command()
+@cli.command()
 @click.argument("paths", nargs=-1, required=True)
 def deploy(paths: tuple[str, ...]) -> None:
     """Deploy .bpmn and .dmn files (a folder means all of them)."""
@@ -95,7 +106,7 @@ def _problem_line(problem: dict) -> str:
     return f"error: {where}: {problem['message']}"
 
 
-@main.group()
+@cli.group()
 def user() -> None:
     """Users and API tokens."""
 
@@ -134,7 +145,7 @@ def user_token(username: str) -> None:
     click.echo(token)
 
 
-@main.command()
+@cli.command()
 def demo() -> None:
     """Load the demo users and processes; running it again changes nothing."""
     from .demo import load_demo
@@ -147,7 +158,7 @@ def demo() -> None:
             fail(exc.message)
 
 
-@main.command()
+@cli.command()
 def timers() -> None:
     """Fire the due timers once and print how many fired."""
     from engine.scheduler import fire_due_timers
@@ -158,7 +169,7 @@ def timers() -> None:
     click.echo(count)
 
 
-@main.command()
+@cli.command()
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
@@ -168,7 +179,7 @@ def serve(host: str, port: int) -> None:
     run_server(host, port)
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def worker(ctx: click.Context) -> None:
     """Run a Celery worker (needs REDIS_URL)."""
@@ -178,7 +189,7 @@ def worker(ctx: click.Context) -> None:
     celery.worker_main(["worker", "--loglevel=INFO", *ctx.args])
 
 
-@main.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@cli.command(context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.pass_context
 def beat(ctx: click.Context) -> None:
     """Run Celery beat, which schedules the timer runs (needs REDIS_URL)."""
