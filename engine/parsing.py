@@ -27,6 +27,7 @@ NSMAP = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 ISO_DURATION = re.compile(
     r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
 )
+_UNQUOTED_TIME = re.compile(r"^(R\d*/)?(P[0-9YMWDTHS.]+|\d{4}-\d{2}-\d{2}\S*)(/\S+)?$")
 _DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
@@ -177,7 +178,18 @@ def check_designer_code(model: ModelFile) -> None:
             _check(name, cond, cond.text, "eval", "condition")
     for tag in ("timeDuration", "timeDate", "timeCycle"):
         for timer in root.iterfind(f".//bpmn:{tag}", NSMAP):
-            _check(name, timer, (timer.text or "").strip(), "eval", "timer expression")
+            text = (timer.text or "").strip()
+            if _UNQUOTED_TIME.match(text):
+                owner = _owner(timer)
+                raise FileRefused(
+                    FileProblem(
+                        name,
+                        f'timer expressions are Python: write the literal quoted, "{text}"',
+                        timer.sourceline,
+                        describe(owner),
+                    )
+                )
+            _check(name, timer, text, "eval", "timer expression")
     for tag in ("loopCardinality", "completionCondition"):
         for expr in root.iterfind(f".//bpmn:{tag}", NSMAP):
             if (expr.text or "").strip():

@@ -184,6 +184,9 @@ class _Deadline:
 
     def global_trace(self, frame: Any, event: str, arg: Any) -> Any:
         if frame.f_code.co_filename == SCRIPT_FILENAME:
+            # A loop that never leaves its line (``while True: pass``) emits no line events,
+            # so the deadline is checked on every opcode of designer code.
+            frame.f_trace_opcodes = True
             return self.local_trace
         return None
 
@@ -191,6 +194,31 @@ class _Deadline:
         if time.monotonic() > self.deadline:
             raise ScriptError(f"script exceeded its time limit of {self.seconds:g} s")
         return self.local_trace
+
+
+def _json_default(value: Any) -> Any:
+    """What SpiffWorkflow's serializer does with values JSON lacks; anything else is refused."""
+    if isinstance(value, _dt.datetime | _dt.timedelta):
+        return str(value)
+    if isinstance(value, set):
+        return list(value)
+    raise TypeError(f"a value of type {type(value).__name__}")
+
+
+def _check_storable(values: Mapping[str, Any]) -> None:
+    """Refuse a script that leaves values JSON cannot hold (zip, dict keys, dates, NaN, ...)."""
+    bad = {}
+    for key, value in values.items():
+        try:
+            json.dumps(value, default=_json_default, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            bad[key] = str(exc).removeprefix("Object of type ")
+    if bad:
+        listed = "; ".join(f"{key!r}: {why}" for key, why in sorted(bad.items()))
+        raise ScriptError(
+            f"cannot keep these variables in the process data ({listed}); "
+            "convert them, e.g. with list() or str(), or delete them with del"
+        )
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -252,15 +280,18 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         namespace = dict(injected)
         namespace.update(context)
         self._run(code, namespace)
-        for key in list(context):
-            if key not in namespace:
-                del context[key]
+        updates = {}
         for key, value in namespace.items():
             if key in injected and key not in context and namespace[key] is injected[key]:
                 continue
             if key == "__builtins__" or callable(value) or isinstance(value, ModuleType):
                 continue
-            context[key] = value
+            updates[key] = value
+        _check_storable(updates)
+        for key in list(context):
+            if key not in namespace:
+                del context[key]
+        context.update(updates)
         return True
 
     def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> str:

@@ -18,6 +18,7 @@ BAD_FILES = {
     "bad_condition.bpmn": ("condition does not compile", 8),
     "not_bpmn.bpmn": ("not a BPMN 2.0 or DMN", 2),
     "unknown_called.bpmn": ("does_not_exist", 6),
+    "unquoted_timer.bpmn": ('write the literal quoted, "PT1H"', 8),
 }
 
 

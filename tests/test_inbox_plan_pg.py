@@ -10,7 +10,10 @@ from engine.db import make_engine
 from engine.identity import Actor
 from engine.queries import TaskFilter, group_inbox_ids, task_query
 
-pytestmark = pytest.mark.integration
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
+]
 
 TASKS = 60_000
 GROUPS = 50
@@ -18,8 +21,6 @@ GROUPS = 50
 
 @pytest.fixture
 def loaded_pg(database_url: str) -> str:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("query plans are checked on PostgreSQL")
     engine = make_engine(database_url)
     with engine.begin() as conn:
         conn.execute(
