@@ -115,16 +115,20 @@ def audit(
     details: dict[str, Any] | None = None,
 ) -> None:
     changes = _diff(old or {}, instance.variables or {}) if instance is not None else {}
-    context.session.add(
-        AuditEntry(
-            instance_id=instance.id if instance is not None else None,
-            command=command,
-            actor=context.actor.username,
-            task_id=task_id,
-            activity=activity,
-            changes=changes,
-            details=details or {},
-        )
+    context.session.connection().execute(
+        sa.insert(AuditEntry),
+        [
+            {
+                "instance_id": instance.id if instance is not None else None,
+                "command": command,
+                "actor": context.actor.username,
+                "task_id": task_id,
+                "activity": activity,
+                "at": utcnow(),
+                "changes": changes,
+                "details": details or {},
+            }
+        ],
     )
 
 
@@ -390,7 +394,7 @@ class Complete(_TaskCommand):
             raise Conflict(f"task {task.id} is no longer ready")
         old = dict(instance.variables or {})
         if task.assignee is None:
-            runtime.set_assignee(session, task, context.actor.username)
+            task.assignee, task.claimed_at = context.actor.username, utcnow()
         spiff_task.data.update(data)
         try:
             spiff_task.run()

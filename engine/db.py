@@ -32,7 +32,7 @@ def normalize_url(url: str) -> str:
 def engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    return {"pool_size": 10, "max_overflow": 20, "pool_recycle": 1800}
 
 
 def is_postgres(bind: Engine | Session) -> bool:
@@ -48,7 +48,11 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def install_sqlite_pragmas(engine: Engine) -> None:
-    """Foreign keys on and a busy timeout, so SQLite behaves like the server databases."""
+    """Foreign keys, a busy timeout, and WAL with NORMAL sync.
+
+    WAL lets readers run beside the writer; NORMAL syncs at checkpoints rather than every
+    commit, which survives a crash of the application (not of the machine) without loss.
+    """
     if engine.dialect.name != "sqlite":
         return
 
@@ -57,6 +61,8 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 

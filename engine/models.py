@@ -122,6 +122,7 @@ class ProcessInstance(Base):
     current_activities: Mapped[list[Any]] = mapped_column(default=list)
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(sa.Text)
+    waiting: Mapped[bool] = mapped_column(default=False)
     revision: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": revision}

@@ -150,9 +150,14 @@ def current_variables(workflow: BpmnWorkflow) -> dict[str, Any]:
     return jsonable(last.data)
 
 
-def current_activities(workflow: BpmnWorkflow) -> list[str]:
+def live_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    """Tasks holding a token (ready, waiting or failed), in one walk of the tree."""
+    return workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR)
+
+
+def current_activities(live: list[Any]) -> list[str]:
     names = []
-    for task in workflow.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.ERROR):
+    for task in live:
         spec = task.task_spec
         if spec.bpmn_id and spec.bpmn_id not in names:
             names.append(spec.bpmn_id)
@@ -167,27 +172,56 @@ def save(
     completed_task_id: str | None = None,
     completed_by: str | None = None,
 ) -> None:
-    """Persist the workflow and bring the projections in line with it."""
-    prune_history(workflow)
-    now = utcnow()
-    instance.state = dump_workflow(workflow)
-    instance.variables = current_variables(workflow)
-    instance.current_activities = current_activities(workflow)
-    instance.updated_at = now
-    if workflow.is_completed() and instance.status not in ("terminated",):
-        instance.status = "completed"
-        instance.ended_at = now
-    project_human_tasks(
-        session, instance, workflow, completed_task_id=completed_task_id, completed_by=completed_by
+    """Persist the workflow and bring the projections in line with it.
+
+    Runs without autoflush, so the instance row is written once, by the executor's flush;
+    rows this command added earlier are found in the session instead of the database.
+    """
+    with session.no_autoflush:
+        prune_history(workflow)
+        now = utcnow()
+        instance.state = dump_workflow(workflow)
+        instance.variables = current_variables(workflow)
+        live = live_tasks(workflow)
+        instance.current_activities = current_activities(live)
+        instance.updated_at = now
+        if workflow.is_completed() and instance.status not in ("terminated",):
+            instance.status = "completed"
+            instance.ended_at = now
+        ready = [t for t in live if t.has_state(TaskState.READY) and t.task_spec.manual]
+        project_human_tasks(
+            session,
+            instance,
+            workflow,
+            ready,
+            completed_task_id=completed_task_id,
+            completed_by=completed_by,
+        )
+        project_waits(session, instance, workflow)
+        refresh_status(session, instance)
+
+
+def _rows(session: Session, model: type, query: sa.Select, instance_id: int) -> list[Any]:
+    """Rows from the database plus those this session added and has not flushed yet."""
+    found = [row for row in session.scalars(query) if row not in session.deleted]
+    found.extend(
+        obj
+        for obj in session.new
+        if isinstance(obj, model) and obj.instance_id == instance_id and obj not in found
     )
-    project_waits(session, instance, workflow)
-    refresh_status(session, instance)
+    return found
 
 
 def refresh_status(session: Session, instance: ProcessInstance) -> None:
+    """running or incident, counting open incidents only when one may have changed."""
     if instance.status in ("completed", "terminated", "suspended"):
         return
-    has_incident = session.scalar(
+    new_incident = any(
+        isinstance(obj, Incident) and obj.instance_id == instance.id for obj in session.new
+    )
+    if instance.status == "running" and not new_incident:
+        return
+    has_incident = new_incident or session.scalar(
         sa.select(sa.func.count())
         .select_from(Incident)
         .where(Incident.instance_id == instance.id, Incident.status == "open")
@@ -238,59 +272,108 @@ def project_human_tasks(
     session: Session,
     instance: ProcessInstance,
     workflow: BpmnWorkflow,
+    ready_tasks: list[Any],
     *,
     completed_task_id: str | None = None,
     completed_by: str | None = None,
 ) -> None:
-    ready = {}
-    if instance.status not in ("completed", "terminated"):
-        ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    existing = {
-        row.id: row
-        for row in session.scalars(
-            sa.select(HumanTask).where(
-                HumanTask.instance_id == instance.id, HumanTask.status == "open"
+    """Make the open human_task rows of the instance equal its READY user and manual tasks.
+
+    Rows are written with Core statements on the session's connection, not ORM objects:
+    this runs on every command and the ORM's per-statement cost would dominate it.
+    """
+    ended = instance.status in ("completed", "terminated")
+    ready = {} if ended else {str(t.id): t for t in ready_tasks}
+    db = session.connection()
+    known = dict(
+        db.execute(
+            sa.select(HumanTask.id, HumanTask.status).where(
+                HumanTask.instance_id == instance.id,
+                sa.or_(HumanTask.status == "open", HumanTask.id.in_(list(ready))),
             )
-        )
-    }
+        ).all()
+    )
     now = utcnow()
-    for task_id, row in existing.items():
-        if task_id in ready:
-            continue
-        if task_id == completed_task_id:
-            row.status, row.completed_by = "completed", completed_by
-        else:
-            row.status = "cancelled"
-        row.completed_at = now
-        session.execute(sa.delete(TaskCandidate).where(TaskCandidate.task_id == task_id))
-    for task_id, task in ready.items():
-        if task_id in existing:
-            continue
-        props = _properties(task)
-        groups = candidate_groups(task)
-        try:
-            priority = int(props.get("priority", 50))
-        except ValueError:
-            priority = 50
-        row = session.get(HumanTask, task_id)
-        if row is None:
-            row = HumanTask(id=task_id, instance_id=instance.id, created_at=now)
-            session.add(row)
-        row.process_key = instance.process_key
-        row.business_key = instance.business_key
-        row.name = task.task_spec.bpmn_id or task.task_spec.name
-        row.title = _title(workflow, task, props.get("title"))
-        row.lane = getattr(task.task_spec, "lane", None)
-        row.candidate_group = ",".join(groups) or None
-        row.form_key = props.get("formKey")
-        row.priority = priority
-        row.due_at = _due(workflow, task, props.get("dueIn"), now)
-        row.status = "open"
-        row.completed_at = row.completed_by = None
-        for group in groups:
-            session.add(
-                TaskCandidate(task_id=task_id, group_name=group, priority=priority, created_at=now)
-            )
+    gone = [
+        task_id for task_id, status in known.items() if status == "open" and task_id not in ready
+    ]
+    if gone:
+        _close_tasks(session, gone, completed_task_id, completed_by, now)
+    new = [task for task_id, task in ready.items() if known.get(task_id) != "open"]
+    reopened = [str(t.id) for t in new if str(t.id) in known]
+    if reopened:
+        db.execute(sa.delete(HumanTask).where(HumanTask.id.in_(reopened)))
+    if not new:
+        return
+    rows, candidates = [], []
+    for task in new:
+        row = _task_row(workflow, instance, task, now)
+        rows.append(row)
+        candidates.extend(
+            {
+                "task_id": row["id"],
+                "group_name": group,
+                "claimed": False,
+                "priority": row["priority"],
+                "created_at": now,
+            }
+            for group in candidate_groups(task)
+        )
+    db.execute(sa.insert(HumanTask), rows)
+    if candidates:
+        db.execute(sa.insert(TaskCandidate), candidates)
+
+
+def _close_tasks(
+    session: Session,
+    gone: list[str],
+    completed_task_id: str | None,
+    completed_by: str | None,
+    now: datetime,
+) -> None:
+    """Mark left tasks completed (the one this command completed) or cancelled."""
+    cancelled = [task_id for task_id in gone if task_id != completed_task_id]
+    if completed_task_id in gone:
+        task = session.get(HumanTask, completed_task_id)
+        task.status, task.completed_by, task.completed_at = "completed", completed_by, now
+    db = session.connection()
+    if cancelled:
+        db.execute(
+            sa.update(HumanTask)
+            .where(HumanTask.id.in_(cancelled))
+            .values(status="cancelled", completed_at=now)
+        )
+    db.execute(sa.delete(TaskCandidate).where(TaskCandidate.task_id.in_(gone)))
+
+
+def _task_row(
+    workflow: BpmnWorkflow, instance: ProcessInstance, task: Any, now: datetime
+) -> dict[str, Any]:
+    props = _properties(task)
+    try:
+        priority = min(max(int(props.get("priority", 50)), 0), 100)
+    except ValueError:
+        priority = 50
+    groups = candidate_groups(task)
+    return {
+        "id": str(task.id),
+        "instance_id": instance.id,
+        "process_key": instance.process_key,
+        "business_key": instance.business_key,
+        "name": task.task_spec.bpmn_id or task.task_spec.name,
+        "title": _title(workflow, task, props.get("title")),
+        "lane": getattr(task.task_spec, "lane", None),
+        "candidate_group": ",".join(groups) or None,
+        "assignee": None,
+        "form_key": props.get("formKey"),
+        "priority": priority,
+        "due_at": _due(workflow, task, props.get("dueIn"), now),
+        "status": "open",
+        "created_at": now,
+        "claimed_at": None,
+        "completed_at": None,
+        "completed_by": None,
+    }
 
 
 def set_assignee(session: Session, task: HumanTask, username: str | None) -> None:
@@ -320,16 +403,24 @@ def _wanted_waits(workflow: BpmnWorkflow) -> tuple[dict, dict]:
 
 
 def project_waits(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Keep the timer and message-subscription rows equal to what the workflow waits for."""
+    """Keep the timer and message-subscription rows equal to what the workflow waits for.
+
+    ``instance.waiting`` says whether such rows exist, so instances that never wait for an
+    event cost no queries here.
+    """
     timers, messages = ({}, {})
     if instance.status not in ("completed", "terminated"):
         timers, messages = _wanted_waits(workflow)
-    for row in session.scalars(sa.select(Timer).where(Timer.instance_id == instance.id)):
+    if not (timers or messages or instance.waiting):
+        return
+    instance.waiting = bool(timers or messages)
+    query = sa.select(Timer).where(Timer.instance_id == instance.id)
+    for row in _rows(session, Timer, query, instance.id):
         wanted = timers.get(row.task_id)
         if wanted is not None and wanted[2] == row.due_at:
             del timers[row.task_id]
         else:
-            session.delete(row)
+            _discard(session, row)
     for task_id, (task, kind, due) in timers.items():
         session.add(
             Timer(
@@ -340,12 +431,10 @@ def project_waits(session: Session, instance: ProcessInstance, workflow: BpmnWor
                 due_at=due,
             )
         )
-    subscriptions = session.scalars(
-        sa.select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
-    )
-    for row in subscriptions:
+    query = sa.select(MessageSubscription).where(MessageSubscription.instance_id == instance.id)
+    for row in _rows(session, MessageSubscription, query, instance.id):
         if messages.pop((row.task_id, row.message_name), None) is None:
-            session.delete(row)
+            _discard(session, row)
         else:
             row.business_key = instance.business_key
     for (task_id, name), task in messages.items():
@@ -358,3 +447,10 @@ def project_waits(session: Session, instance: ProcessInstance, workflow: BpmnWor
                 business_key=instance.business_key,
             )
         )
+
+
+def _discard(session: Session, row: Any) -> None:
+    if row in session.new:
+        session.expunge(row)
+    else:
+        session.delete(row)

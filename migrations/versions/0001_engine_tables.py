@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 08:47:07.957788
+Create Date: 2026-11-23 09:11:19.049031
 """
 
 import sqlalchemy as sa
@@ -109,6 +109,7 @@ def upgrade() -> None:
         sa.Column("current_activities", sa.JSON(), nullable=False),
         sa.Column("variables", sa.JSON(), nullable=False),
         sa.Column("state", sa.Text(), nullable=False),
+        sa.Column("waiting", sa.Boolean(), nullable=False),
         sa.Column("revision", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["definition_id"],
