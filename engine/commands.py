@@ -104,6 +104,14 @@ def _short(value: Any) -> Any:
     return value if len(text) <= runtime.MAX_VALUE_CHARS else text[: runtime.MAX_VALUE_CHARS] + "…"
 
 
+_INSERT_AUDIT = sa.insert(AuditEntry)
+_TASK_WITH_INSTANCE = (
+    sa.select(HumanTask, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .where(HumanTask.id == sa.bindparam("task_id"))
+)
+
+
 def audit(
     context: CommandContext,
     command: str,
@@ -116,7 +124,7 @@ def audit(
 ) -> None:
     changes = _diff(old or {}, instance.variables or {}) if instance is not None else {}
     context.session.connection().execute(
-        sa.insert(AuditEntry),
+        _INSERT_AUDIT,
         [
             {
                 "instance_id": instance.id if instance is not None else None,
@@ -250,6 +258,7 @@ def start_instance(
 ) -> tuple[ProcessInstance, Any]:
     spec, subprocess_specs = runtime.definition_spec(context.session, definition.id)
     workflow = new_workflow(spec, subprocess_specs)
+    runtime.track(workflow, [])
     workflow.task_tree.data.update(variables)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
@@ -287,11 +296,7 @@ class _TaskCommand:
             UUID(self.task_id)
         except (ValueError, TypeError):
             raise NotFound(f"task {self.task_id} not found") from None
-        row = context.session.execute(
-            sa.select(HumanTask, ProcessInstance)
-            .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .where(HumanTask.id == self.task_id)
-        ).first()
+        row = context.session.execute(_TASK_WITH_INSTANCE, {"task_id": self.task_id}).first()
         if row is None:
             raise NotFound(f"task {self.task_id} not found")
         task, instance = row

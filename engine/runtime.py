@@ -7,12 +7,14 @@ are brought in line with the workflow, so queries never need to deserialize a wo
 
 from __future__ import annotations
 
+import functools
 import json
 import traceback
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
@@ -36,6 +38,7 @@ from .parsing import ISO_DURATION
 from .state import dump_workflow, load_workflow, prune_history, spec_cache
 
 MAX_VALUE_CHARS = 2000
+_projected: WeakKeyDictionary[BpmnWorkflow, set[str]] = WeakKeyDictionary()
 
 
 @dataclass
@@ -65,8 +68,8 @@ def _default(value: Any) -> Any:
 
 
 def definition_spec(session: Session, definition_id: int) -> tuple[Any, dict[str, Any]]:
-    """The parsed spec of a definition, cached per database and definition id."""
-    key = (str(session.get_bind().url), definition_id)
+    """The parsed spec of a definition, cached per database engine and definition id."""
+    key = (id(session.get_bind()), definition_id)
     return spec_cache.get(
         key,
         lambda: session.scalar(
@@ -77,7 +80,19 @@ def definition_spec(session: Session, definition_id: int) -> tuple[Any, dict[str
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     spec, subprocess_specs = definition_spec(session, instance.definition_id)
-    return load_workflow(instance.state, spec, subprocess_specs)
+    workflow = load_workflow(instance.state, spec, subprocess_specs)
+    if instance.status not in ("completed", "terminated"):
+        track(workflow, workflow.get_tasks(state=TaskState.READY, manual=True))
+    return workflow
+
+
+def track(workflow: BpmnWorkflow, ready_tasks: list[Any]) -> None:
+    """Remember which human tasks are projected for this workflow as loaded.
+
+    Every save projects exactly the READY user and manual tasks, so those of the loaded
+    workflow are the open human_task rows; the projection then needs no query to find them.
+    """
+    _projected[workflow] = {str(t.id) for t in ready_tasks}
 
 
 def _needs_snapshot(task: Any) -> bool:
@@ -285,24 +300,21 @@ def project_human_tasks(
     ended = instance.status in ("completed", "terminated")
     ready = {} if ended else {str(t.id): t for t in ready_tasks}
     db = session.connection()
-    known = dict(
-        db.execute(
-            sa.select(HumanTask.id, HumanTask.status).where(
-                HumanTask.instance_id == instance.id,
-                sa.or_(HumanTask.status == "open", HumanTask.id.in_(list(ready))),
-            )
-        ).all()
-    )
+    open_before = _projected.get(workflow)
+    if open_before is None:
+        open_before = set(
+            db.execute(
+                sa.select(HumanTask.id).where(
+                    HumanTask.instance_id == instance.id, HumanTask.status == "open"
+                )
+            ).scalars()
+        )
+    _projected[workflow] = set(ready)
     now = utcnow()
-    gone = [
-        task_id for task_id, status in known.items() if status == "open" and task_id not in ready
-    ]
+    gone = [task_id for task_id in open_before if task_id not in ready]
     if gone:
         _close_tasks(session, gone, completed_task_id, completed_by, now)
-    new = [task for task_id, task in ready.items() if known.get(task_id) != "open"]
-    reopened = [str(t.id) for t in new if str(t.id) in known]
-    if reopened:
-        db.execute(sa.delete(HumanTask).where(HumanTask.id.in_(reopened)))
+    new = [task for task_id, task in ready.items() if task_id not in open_before]
     if not new:
         return
     rows, candidates = [], []
@@ -319,9 +331,36 @@ def project_human_tasks(
             }
             for group in candidate_groups(task)
         )
-    db.execute(sa.insert(HumanTask), rows)
+    db.execute(_upsert_tasks(db.dialect.name), rows)
     if candidates:
-        db.execute(sa.insert(TaskCandidate), candidates)
+        db.execute(_INSERT_CANDIDATES, candidates)
+
+
+@functools.cache
+def _upsert_tasks(dialect: str) -> Any:
+    """INSERT of task rows where a task READY again (a retried step) replaces its old row.
+
+    Built once per dialect: building it costs several times more than running it.
+    """
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    statement = insert(HumanTask)
+    columns = [c.name for c in HumanTask.__table__.columns if c.name != "id"]
+    replace = {name: statement.excluded[name] for name in columns}
+    return statement.on_conflict_do_update(index_elements=["id"], set_=replace)
+
+
+_INSERT_CANDIDATES = sa.insert(TaskCandidate)
+_DROP_CANDIDATES = sa.delete(TaskCandidate).where(
+    TaskCandidate.task_id.in_(sa.bindparam("ids", expanding=True))
+)
+_CANCEL_TASKS = (
+    sa.update(HumanTask)
+    .where(HumanTask.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(status="cancelled", completed_at=sa.bindparam("now"))
+)
 
 
 def _close_tasks(
@@ -338,12 +377,8 @@ def _close_tasks(
         task.status, task.completed_by, task.completed_at = "completed", completed_by, now
     db = session.connection()
     if cancelled:
-        db.execute(
-            sa.update(HumanTask)
-            .where(HumanTask.id.in_(cancelled))
-            .values(status="cancelled", completed_at=now)
-        )
-    db.execute(sa.delete(TaskCandidate).where(TaskCandidate.task_id.in_(gone)))
+        db.execute(_CANCEL_TASKS, {"ids": cancelled, "now": now})
+    db.execute(_DROP_CANDIDATES, {"ids": gone})
 
 
 def _task_row(

@@ -39,8 +39,8 @@ def loaded_pg(database_url: str) -> str:
         conn.execute(
             sa.text(
                 "INSERT INTO process_instance (definition_id, process_key, process_version, status,"
-                " started_at, updated_at, current_activities, variables, state, revision)"
-                " SELECT 1, 'p', 1, 'running', now(), now(), '[]', '{}', '', 1"
+                " started_at, updated_at, current_activities, variables, state, waiting, revision)"
+                " SELECT 1, 'p', 1, 'running', now(), now(), '[]', '{}', '', false, 1"
             )
         )
         conn.execute(
