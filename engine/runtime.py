@@ -69,7 +69,7 @@ def _default(value: Any) -> Any:
 
 def definition_spec(session: Session, definition_id: int) -> tuple[Any, dict[str, Any]]:
     """The parsed spec of a definition, cached per database engine and definition id."""
-    key = (id(session.get_bind()), definition_id)
+    key = (session.get_bind(), definition_id)
     return spec_cache.get(
         key,
         lambda: session.scalar(
