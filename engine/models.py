@@ -167,11 +167,6 @@ class TaskCandidate(Base):
     """
 
     __tablename__ = "task_candidate"
-    __table_args__ = (
-        sa.Index(
-            "ix_task_candidate_inbox", "group_name", "claimed", "priority", "created_at", "task_id"
-        ),
-    )
 
     task_id: Mapped[str] = mapped_column(
         sa.ForeignKey("human_task.id", ondelete="CASCADE"), primary_key=True
@@ -180,6 +175,16 @@ class TaskCandidate(Base):
     claimed: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[int] = mapped_column(default=50)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+sa.Index(
+    "ix_task_candidate_inbox",
+    TaskCandidate.group_name,
+    TaskCandidate.claimed,
+    TaskCandidate.priority.desc(),
+    TaskCandidate.created_at,
+    TaskCandidate.task_id,
+)
 
 
 class Timer(Base):

@@ -154,3 +154,30 @@ def test_the_group_list_orders_by_priority(api, enter_task):
     items = api.get("/tasks").get_json()["items"]
     priorities = [t["priority"] for t in items]
     assert priorities == sorted(priorities, reverse=True)
+
+
+def test_the_group_inbox_merges_groups_best_first_across_pages(api):
+    api.deploy("exclusive.bpmn")
+    started = [api.start("exclusive", "agent") for _ in range(3)]
+    first = api.open_task(started[0]["id"], "enter")
+    api.post(f"/tasks/{first['id']}/complete", json={"data": {"amount": 5000, "days": 1}})
+
+    page1 = api.get("/tasks?candidate=me&per_page=2&page=1", "manager").get_json()
+    page2 = api.get("/tasks?candidate=me&per_page=2&page=2", "manager").get_json()
+
+    assert [t["name"] for t in page1["items"]] == ["enter", "enter"]
+    assert [t["name"] for t in page2["items"]] == ["approve"]
+    assert page1["total"] == 3 and page1["total_exact"] is True
+
+
+def test_a_very_long_group_inbox_reports_its_count_as_a_lower_bound(api, monkeypatch):
+    from engine import queries
+
+    monkeypatch.setattr(queries, "COUNT_CAP", 2)
+    api.deploy("exclusive.bpmn")
+    for _ in range(4):
+        api.start("exclusive", "agent")
+    body = api.get("/tasks?candidate=me", "agent").get_json()
+    assert body["total_exact"] is False
+    assert body["total"] >= 2
+    assert len(body["items"]) == 4

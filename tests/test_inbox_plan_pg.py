@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql
 
 from engine.db import make_engine
 from engine.identity import Actor
-from engine.queries import TaskFilter, group_inbox_ids, task_query
+from engine.queries import Page, TaskFilter, group_inbox_ids, task_query
 
 pytestmark = [
     pytest.mark.integration,
@@ -68,22 +68,26 @@ def loaded_pg(database_url: str) -> str:
     return database_url
 
 
-def _plan(url: str, query: sa.Select) -> str:
-    sql = str(
-        query.limit(50).compile(
-            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+def _plan(url: str, query: sa.Select, params: dict | None = None) -> str:
+    if isinstance(query, sa.TextClause):
+        sql = query.text
+    else:
+        sql = str(
+            query.limit(50).compile(
+                dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}
+            )
         )
-    )
     engine = make_engine(url)
     with engine.connect() as conn:
-        lines = conn.execute(sa.text(f"EXPLAIN {sql}")).scalars().all()
+        lines = conn.execute(sa.text(f"EXPLAIN {sql}"), params or {}).scalars().all()
     engine.dispose()
     return "\n".join(lines)
 
 
 def test_the_group_inbox_reads_through_indexes(loaded_pg):
     actor = Actor("user1", frozenset({"g1", "g2", "g3", "g4", "g5"}))
-    plan = _plan(loaded_pg, group_inbox_ids(actor))
+    statement, params = group_inbox_ids(actor, Page(1, 50))
+    plan = _plan(loaded_pg, statement, params)
     assert "Seq Scan" not in plan, plan
     assert "ix_task_candidate_inbox" in plan, plan
 

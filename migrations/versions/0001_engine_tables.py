@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:11:19.049031
+Create Date: 2026-11-23 09:19:29.628198
 """
 
 import sqlalchemy as sa
@@ -236,7 +236,7 @@ def upgrade() -> None:
     with op.batch_alter_table("task_candidate", schema=None) as batch_op:
         batch_op.create_index(
             "ix_task_candidate_inbox",
-            ["group_name", "claimed", "priority", "created_at", "task_id"],
+            ["group_name", "claimed", sa.literal_column("priority DESC"), "created_at", "task_id"],
             unique=False,
         )
 

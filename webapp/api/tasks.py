@@ -29,8 +29,14 @@ def list_tasks():  # noqa: ANN201
         business_key=request.args.get("business_key") or None,
         status=request.args.get("status") or "open",
     )
-    rows, total = queries.list_tasks(db.session, actor, flt, page_args())
-    return jsonify({"items": [task_json(t) for t in rows], "total": total})
+    page = queries.list_tasks(db.session, actor, flt, page_args())
+    return jsonify(
+        {
+            "items": [task_json(t) for t in page.items],
+            "total": page.total,
+            "total_exact": page.total_exact,
+        }
+    )
 
 
 def _task_data(task) -> dict:  # noqa: ANN001
