@@ -119,6 +119,10 @@ def build_document() -> dict[str, Any]:
         "properties": {
             "items": {"type": "array", "items": _ref(name)},
             "total": {"type": "integer"},
+            "total_exact": {
+                "type": "boolean",
+                "description": "false when the group inbox stopped counting at 1,000 tasks",
+            },
         },
     }
     paths = {
