@@ -398,8 +398,6 @@ class Complete(_TaskCommand):
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict(f"task {task.id} is no longer ready")
         old = dict(instance.variables or {})
-        if task.assignee is None:
-            task.assignee, task.claimed_at = context.actor.username, utcnow()
         spiff_task.data.update(data)
         try:
             spiff_task.run()

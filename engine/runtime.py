@@ -356,6 +356,17 @@ _INSERT_CANDIDATES = sa.insert(TaskCandidate)
 _DROP_CANDIDATES = sa.delete(TaskCandidate).where(
     TaskCandidate.task_id.in_(sa.bindparam("ids", expanding=True))
 )
+_COMPLETE_TASK = (
+    sa.update(HumanTask)
+    .where(HumanTask.id == sa.bindparam("task"))
+    .values(
+        status="completed",
+        completed_by=sa.bindparam("by"),
+        completed_at=sa.bindparam("now"),
+        assignee=sa.func.coalesce(HumanTask.assignee, sa.bindparam("by")),
+        claimed_at=sa.func.coalesce(HumanTask.claimed_at, sa.bindparam("now")),
+    )
+)
 _CANCEL_TASKS = (
     sa.update(HumanTask)
     .where(HumanTask.id.in_(sa.bindparam("ids", expanding=True)))
@@ -372,10 +383,12 @@ def _close_tasks(
 ) -> None:
     """Mark left tasks completed (the one this command completed) or cancelled."""
     cancelled = [task_id for task_id in gone if task_id != completed_task_id]
-    if completed_task_id in gone:
-        task = session.get(HumanTask, completed_task_id)
-        task.status, task.completed_by, task.completed_at = "completed", completed_by, now
     db = session.connection()
+    if completed_task_id in gone:
+        db.execute(_COMPLETE_TASK, {"task": completed_task_id, "by": completed_by, "now": now})
+        task = session.identity_map.get(session.identity_key(HumanTask, completed_task_id))
+        if task is not None:
+            session.expire(task)
     if cancelled:
         db.execute(_CANCEL_TASKS, {"ids": cancelled, "now": now})
     db.execute(_DROP_CANDIDATES, {"ids": gone})
