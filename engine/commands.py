@@ -383,7 +383,6 @@ class Assign(_TaskCommand):
 @dataclass
 class Complete(_TaskCommand):
     data: dict[str, Any] = field(default_factory=dict)
-    validate: Any = None
 
     def execute(self, context: CommandContext) -> HumanTask:
         session = context.session
@@ -391,8 +390,6 @@ class Complete(_TaskCommand):
         if not may_work_task(context.actor, task):
             raise Forbidden("this task is not yours to complete")
         data = check_variables(self.data, "data")
-        if self.validate is not None:
-            self.validate(task, data)
         workflow = runtime.load(session, instance)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
