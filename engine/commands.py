@@ -109,6 +109,7 @@ _TASK_WITH_INSTANCE = (
     sa.select(HumanTask, ProcessInstance)
     .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
     .where(HumanTask.id == sa.bindparam("task_id"))
+    .execution_options(populate_existing=True)
 )
 
 
@@ -398,8 +399,8 @@ class Complete(_TaskCommand):
         spiff_task.data.update(data)
         try:
             spiff_task.run()
-        except Exception as exc:  # a post-script of the task itself failed
-            failure = runtime.StepFailure(spiff_task, exc, runtime.traceback.format_exc())
+        except Exception as exc:  # its post-script, or a successor's pre-script, failed
+            failure = runtime.step_failure(workflow, exc, spiff_task)
             runtime.record_incident(session, instance, failure)
             runtime.save(
                 session,
@@ -572,8 +573,8 @@ class RetryIncident:
         session.flush()
         task = workflow.get_task_from_id(UUID(incident.task_id)) if incident.task_id else None
         failure = None
-        if task is not None:
-            failure = _rerun(task)
+        if task is not None and task.has_state(TaskState.ERROR):
+            failure = runtime.retry_step(workflow, task, incident.phase)
         if failure is not None:
             runtime.record_incident(session, instance, failure)
             runtime.save(session, instance, workflow)
@@ -589,21 +590,6 @@ class RetryIncident:
             details={"incident": incident.id},
         )
         return incident
-
-
-def _rerun(task: Any) -> runtime.StepFailure | None:
-    snapshot = dict(task.data)
-    try:
-        if task.has_state(TaskState.ERROR):
-            task._set_state(TaskState.READY)
-            if task.task_spec.manual:
-                task.run()
-        else:
-            task.task_spec._update(task)
-    except Exception as exc:
-        task.data = snapshot
-        return runtime.StepFailure(task, exc, runtime.traceback.format_exc())
-    return None
 
 
 @dataclass
@@ -629,7 +615,7 @@ class Resume:
         if instance.status != "suspended":
             raise Conflict(f"process instance {instance.id} is not suspended")
         instance.status = "running"
-        runtime.refresh_status(context.session, instance)
+        runtime.refresh_status(context.session, instance, recount=True)
         audit(context, "resume", instance, old=instance.variables)
         return instance
 
@@ -678,6 +664,8 @@ class SetVariables:
         live = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR
         for task in workflow.get_tasks(state=live):
             task.data.update(variables)
+            if task.has_state(TaskState.ERROR) and task.parent is not None:
+                task.parent.data.update(variables)
         if workflow.last_task is not None:
             workflow.last_task.data.update(variables)
         runtime.save(session, instance, workflow)

@@ -231,6 +231,7 @@ class Incident(Base):
     activity: Mapped[str] = mapped_column(sa.String(200))
     message: Mapped[str] = mapped_column(sa.Text)
     details: Mapped[str] = mapped_column(sa.Text, default="")
+    phase: Mapped[str] = mapped_column(sa.String(10), default="run")
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]

@@ -43,9 +43,14 @@ _projected: WeakKeyDictionary[BpmnWorkflow, set[str]] = WeakKeyDictionary()
 
 @dataclass
 class StepFailure:
+    """A step that raised. ``phase`` says what a retry must repeat: ``run`` the step itself,
+    or ``update`` it (its pre-script ran while a predecessor completed, before it was ready).
+    """
+
     task: Any
     error: Exception
     trace: str
+    phase: str = "run"
 
 
 def jsonable(data: Any) -> Any:
@@ -107,31 +112,62 @@ def _needs_snapshot(task: Any) -> bool:
 def run_engine_steps(workflow: BpmnWorkflow) -> StepFailure | None:
     """Run automatic steps until only human tasks and waits remain; catch the first failure.
 
-    A failing step is left in ERROR with the data it started with, so a retry runs it again
-    from the same point; everything that ran before it stays done.
+    A step that fails while running is left in ERROR with the data it started with, so a
+    retry runs it again from the same point; everything that ran before it stays done.
     """
     snapshots: dict[Any, dict] = {}
+    running: list[Any] = []
 
     def before(task: Any) -> None:
+        running[:] = [task]
         if _needs_snapshot(task):
             snapshots[task.id] = deepcopy(task.data)
 
     try:
         workflow.do_engine_steps(will_complete_task=before)
     except Exception as exc:  # a designer's script, condition or service failed
-        task = _failed_task(workflow, exc)
-        if task is not None and task.id in snapshots:
-            task.data = snapshots[task.id]
-        return StepFailure(task, exc, traceback.format_exc())
+        failure = step_failure(workflow, exc, running[0] if running else None)
+        if failure.phase == "run" and failure.task is not None and failure.task.id in snapshots:
+            failure.task.data = snapshots[failure.task.id]
+        return failure
     return None
 
 
-def _failed_task(workflow: BpmnWorkflow, exc: Exception) -> Any:
+def step_failure(workflow: BpmnWorkflow, exc: Exception, running: Any) -> StepFailure:
+    """Which task failed, and whether it failed running or being made ready."""
     task = getattr(exc, "task", None)
-    if task is not None:
-        return task
-    errored = workflow.get_tasks(state=TaskState.ERROR)
-    return errored[0] if errored else None
+    if task is None:
+        errored = workflow.get_tasks(state=TaskState.ERROR)
+        task = errored[0] if errored else running
+    phase = "run" if task is running else "update"
+    if task is not None and not task.has_state(TaskState.ERROR | TaskState.COMPLETED):
+        task._set_state(TaskState.ERROR)
+    return StepFailure(task, exc, traceback.format_exc(), phase)
+
+
+def retry_step(workflow: BpmnWorkflow, task: Any, phase: str) -> StepFailure | None:
+    """Repeat a failed step: run it again, or make it (and its waiting siblings) ready again.
+
+    A user or manual task that failed while running had been submitted by a person, so its
+    completion is repeated; one that failed being made ready goes back to the inbox.
+    """
+    snapshot = deepcopy(task.data)
+    try:
+        if phase == "run":
+            task._set_state(TaskState.READY)
+            if task.task_spec.manual:
+                task.run()
+        else:
+            siblings = task.parent.children if task.parent is not None else [task]
+            for sibling in siblings:
+                if sibling.has_state(TaskState.PREDICTED_MASK | TaskState.ERROR):
+                    sibling.task_spec._update(sibling)
+    except Exception as exc:
+        failure = step_failure(workflow, exc, task if phase == "run" else None)
+        if failure.task is task and phase == "run":
+            task.data = snapshot
+        return failure
+    return None
 
 
 def record_incident(session: Session, instance: ProcessInstance, failure: StepFailure) -> Incident:
@@ -142,6 +178,7 @@ def record_incident(session: Session, instance: ProcessInstance, failure: StepFa
         activity=(task.task_spec.bpmn_id or task.task_spec.name) if task is not None else "",
         message=_error_message(failure.error),
         details=failure.trace[-8000:],
+        phase=failure.phase,
     )
     session.add(incident)
     return incident
@@ -227,14 +264,14 @@ def _rows(session: Session, model: type, query: sa.Select, instance_id: int) -> 
     return found
 
 
-def refresh_status(session: Session, instance: ProcessInstance) -> None:
+def refresh_status(session: Session, instance: ProcessInstance, *, recount: bool = False) -> None:
     """running or incident, counting open incidents only when one may have changed."""
     if instance.status in ("completed", "terminated", "suspended"):
         return
     new_incident = any(
         isinstance(obj, Incident) and obj.instance_id == instance.id for obj in session.new
     )
-    if instance.status == "running" and not new_incident:
+    if instance.status == "running" and not new_incident and not recount:
         return
     has_incident = new_incident or session.scalar(
         sa.select(sa.func.count())

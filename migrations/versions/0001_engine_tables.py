@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 09:19:29.628198
+Create Date: 2026-11-23 09:35:57.244548
 """
 
 import sqlalchemy as sa
@@ -180,6 +180,7 @@ def upgrade() -> None:
         sa.Column("activity", sa.String(length=200), nullable=False),
         sa.Column("message", sa.Text(), nullable=False),
         sa.Column("details", sa.Text(), nullable=False),
+        sa.Column("phase", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=20), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("resolved_at", sa.DateTime(), nullable=True),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 import pytest
 
 from engine.commands import (
     Complete,
     Deploy,
+    Resume,
     RetryIncident,
     SetVariables,
     StartInstance,
@@ -17,6 +20,7 @@ from engine.commands import (
 from engine.errors import Conflict, Forbidden
 from engine.identity import SYSTEM_ACTOR
 from engine.models import HumanTask
+from engine.runtime import load
 from tests.helpers import audit, incidents, instance, open_task, task_names
 
 
@@ -270,3 +274,45 @@ def test_script_leaving_an_unstorable_value_becomes_an_incident(engine_env):
     assert "'pairs': a value of type zip" in incident.message
     with engine_env.session_factory() as session:
         assert session.get(HumanTask, enter.id).status == "completed"
+
+
+def _prescript_incident(engine_env) -> tuple[int, object]:  # noqa: ANN001
+    engine_env.deploy("prescript.bpmn")
+    started = engine_env.run(StartInstance("prescript"), "agent")
+    first = open_task(engine_env.session_factory, started.id, "first")
+    engine_env.run(Complete(first.id, data={"divisor": 0}), "agent")
+    (incident,) = incidents(engine_env.session_factory, started.id)
+    return started.id, incident
+
+
+def test_a_failing_pre_script_is_an_incident_on_the_task_it_belongs_to(engine_env):
+    instance_id, incident = _prescript_incident(engine_env)
+
+    assert incident.activity == "approve"
+    assert incident.phase == "update"
+    assert instance(engine_env.session_factory, instance_id).status == "incident"
+    assert task_names(engine_env.session_factory, instance_id) == []
+
+
+def test_retrying_a_pre_script_puts_the_task_in_the_inbox_instead_of_completing_it(engine_env):
+    instance_id, incident = _prescript_incident(engine_env)
+
+    engine_env.run(SetVariables(instance_id, {"divisor": 4}))
+    engine_env.run(RetryIncident(incident.id))
+
+    approve = open_task(engine_env.session_factory, instance_id, "approve")
+    assert approve.status == "open"
+    after = instance(engine_env.session_factory, instance_id)
+    assert after.status == "running"
+    with engine_env.session_factory() as session:
+        workflow = load(session, after)
+        assert workflow.get_task_from_id(UUID(approve.id)).data["limit"] == 25.0
+
+
+def test_resume_keeps_an_instance_with_an_open_incident_marked_as_incident(engine_env):
+    instance_id, _ = _prescript_incident(engine_env)
+
+    engine_env.run(Suspend(instance_id))
+    engine_env.run(Resume(instance_id))
+
+    assert instance(engine_env.session_factory, instance_id).status == "incident"
