@@ -13,12 +13,11 @@ import ast
 import datetime as _dt
 import functools
 import json
-import math
-import operator
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping
-from types import ModuleType
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer, compile_restricted, safe_builtins
@@ -27,83 +26,65 @@ from RestrictedPython.Guards import (
     full_write_guard,
     guarded_iter_unpack_sequence,
     guarded_unpack_sequence,
-    safer_getattr,
 )
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .errors import ScriptError
+from .script_guards import (
+    MAX_SEQUENCE,
+    SAFE_MATH,
+    bounded_range,
+    guarded_binop,
+    guarded_getattr,
+    guarded_inplace,
+    guarded_pow,
+)
 
 SCRIPT_FILENAME = "<bpmn-script>"
 DEFAULT_TIME_LIMIT_S = 2.0
-MAX_SEQUENCE = 1_000_000
-MAX_POWER_BITS = 4096
+MAX_STORED_CHARS = 1_000_000
 
-_BANNED_BUILTINS = {"setattr", "delattr", "__build_class__", "id", "hash", "_getattr_"}
-
-
-def _bounded_range(*args: int) -> range:
-    result = range(*args)
-    if len(result) > MAX_SEQUENCE:
-        raise ScriptError(f"range of {len(result)} items exceeds the limit of {MAX_SEQUENCE}")
-    return result
-
-
-def _sized(value: Any) -> int | None:
-    return len(value) if isinstance(value, str | bytes | list | tuple) else None
-
-
-def _guarded_binop(op: str, left: Any, right: Any) -> Any:
-    """Refuse results that would exhaust memory before computing them."""
-    if op == "pow":
-        huge = (
-            isinstance(left, int)
-            and isinstance(right, int)
-            and abs(left) > 1
-            and right * abs(left).bit_length() > MAX_POWER_BITS
-        )
-        if huge:
-            raise ScriptError("power result too large")
-        return left**right
-    if op == "mult":
-        for seq, count in ((left, right), (right, left)):
-            size = _sized(seq)
-            if size is not None and isinstance(count, int) and size * count > MAX_SEQUENCE:
-                raise ScriptError("repeated sequence too large")
-        return left * right
-    if op == "lshift":
-        if isinstance(right, int) and right > MAX_POWER_BITS:
-            raise ScriptError("shift result too large")
-        return left << right
-    raise ScriptError(f"unsupported operator {op}")
-
-
-_INPLACE = {
-    "+=": operator.iadd,
-    "-=": operator.isub,
-    "/=": operator.itruediv,
-    "//=": operator.ifloordiv,
-    "%=": operator.imod,
-    "|=": operator.ior,
-    "&=": operator.iand,
-    "^=": operator.ixor,
-    ">>=": operator.irshift,
+_BANNED_BUILTINS = {
+    "setattr",
+    "delattr",
+    "__build_class__",
+    "id",
+    "hash",
+    "_getattr_",
+    "pow",
+    "BaseException",
+    "KeyboardInterrupt",
+    "SystemExit",
+    "GeneratorExit",
 }
+# Exceptions an ``except`` clause may name: all derive from Exception, so none can catch
+# the time limit, and all are builtins, so evaluating the clause can never itself fail.
+CATCHABLE = frozenset(
+    {
+        "Exception",
+        "ArithmeticError",
+        "AssertionError",
+        "AttributeError",
+        "IndexError",
+        "KeyError",
+        "LookupError",
+        "NameError",
+        "OverflowError",
+        "TypeError",
+        "ValueError",
+        "ZeroDivisionError",
+    }
+)
 
 
-def _inplace(op: str, left: Any, right: Any) -> Any:
-    if op == "*=":
-        return _guarded_binop("mult", left, right)
-    if op == "**=":
-        return _guarded_binop("pow", left, right)
-    if op == "<<=":
-        return _guarded_binop("lshift", left, right)
-    return _INPLACE[op](left, right)
+class ScriptTimeout(BaseException):
+    """Raised by the trace function; a BaseException so no allowed ``except`` catches it."""
 
 
 class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus bounds on ``**``, ``*`` and ``<<``."""
+    """RestrictedPython's policy, plus size guards on operators and safe exception handling."""
 
-    _GUARDED = {ast.Pow: "pow", ast.Mult: "mult", ast.LShift: "lshift"}
+    _GUARDED = {ast.Add: "add", ast.Pow: "pow", ast.Mult: "mult", ast.LShift: "lshift"}
 
     def visit_Import(self, node: ast.Import) -> ast.AST:
         self.error(node, "imports are not allowed; ask for a service-task operation instead")
@@ -112,6 +93,36 @@ class _Policy(RestrictingNodeTransformer):
     def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
         self.error(node, "imports are not allowed; ask for a service-task operation instead")
         return node
+
+    def visit_Try(self, node: ast.Try) -> ast.AST:
+        if node.finalbody:
+            self.error(node, "finally is not allowed in scripts")
+        for handler in node.handlers:
+            names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+            if not all(isinstance(n, ast.Name) and n.id in CATCHABLE for n in names):
+                self.error(
+                    handler,
+                    "except must name built-in exceptions such as ValueError or Exception",
+                )
+        return self.node_contents_visit(node)
+
+    def visit_TryStar(self, node: ast.AST) -> ast.AST:
+        self.error(node, "except* is not allowed in scripts")
+        return node
+
+    def visit_With(self, node: ast.With) -> ast.AST:
+        self.error(node, "with is not allowed in scripts")
+        return node
+
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        spec = node.format_spec
+        if spec is not None and not all(isinstance(v, ast.Constant) for v in spec.values):
+            self.error(node, "format specifications must be written out, not computed")
+        elif spec is not None and any(
+            len(d) > 4 for v in spec.values for d in re.findall(r"\d+", str(v.value))
+        ):
+            self.error(node, "format widths above 9999 are not allowed")
+        return self.node_contents_visit(node)
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
         node = self.node_contents_visit(node)
@@ -170,7 +181,8 @@ def _safe_builtins() -> dict[str, Any]:
         zip=zip,
         map=map,
         filter=filter,
-        range=_bounded_range,
+        range=bounded_range,
+        pow=guarded_pow,
     )
     return names
 
@@ -192,7 +204,7 @@ class _Deadline:
 
     def local_trace(self, frame: Any, event: str, arg: Any) -> Any:
         if time.monotonic() > self.deadline:
-            raise ScriptError(f"script exceeded its time limit of {self.seconds:g} s")
+            raise ScriptTimeout
         return self.local_trace
 
 
@@ -206,13 +218,20 @@ def _json_default(value: Any) -> Any:
 
 
 def _check_storable(values: Mapping[str, Any]) -> None:
-    """Refuse a script that leaves values JSON cannot hold (zip, dict keys, dates, NaN, ...)."""
+    """Refuse a script that leaves values JSON cannot hold (zip, dict keys, dates, NaN, ...)
+    or more than MAX_STORED_CHARS of data."""
     bad = {}
+    stored = 0
     for key, value in values.items():
+        if isinstance(value, list | tuple | dict | set | str) and len(value) > MAX_SEQUENCE:
+            bad[key] = f"more than {MAX_SEQUENCE:,} items"
+            continue
         try:
-            json.dumps(value, default=_json_default, allow_nan=False)
+            stored += len(json.dumps(value, default=_json_default, allow_nan=False))
         except (TypeError, ValueError, RecursionError) as exc:
             bad[key] = str(exc).removeprefix("Object of type ")
+    if stored > MAX_STORED_CHARS and not bad:
+        raise ScriptError(f"the script leaves more than {MAX_STORED_CHARS:,} characters of data")
     if bad:
         listed = "; ".join(f"{key!r}: {why}" for key, why in sorted(bad.items()))
         raise ScriptError(
@@ -232,19 +251,19 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
     ) -> None:
         base = {
             "__builtins__": _safe_builtins(),
-            "_getattr_": safer_getattr,
+            "_getattr_": guarded_getattr,
             "_getitem_": default_guarded_getitem,
             "_getiter_": default_guarded_getiter,
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
             "_unpack_sequence_": guarded_unpack_sequence,
             "_write_": full_write_guard,
-            "_inplacevar_": _inplace,
-            "_binop_": _guarded_binop,
+            "_inplacevar_": guarded_inplace,
+            "_binop_": guarded_binop,
             "datetime": _dt.datetime,
             "date": _dt.date,
             "timedelta": _dt.timedelta,
             "timezone": _dt.timezone,
-            "math": math,
+            "math": SAFE_MATH,
             "json_dumps": json.dumps,
             "json_loads": json.loads,
         }
@@ -258,9 +277,14 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         previous = sys.gettrace()
         sys.settrace(deadline.global_trace)
         try:
-            return eval(code, namespace)  # noqa: S307 - compiled by RestrictedPython above
+            result = eval(code, namespace)  # noqa: S307 - compiled by RestrictedPython above
+        except ScriptTimeout:
+            result = None
         finally:
             sys.settrace(previous)
+        if time.monotonic() > deadline.deadline:
+            raise ScriptError(f"script exceeded its time limit of {self.time_limit_s:g} s")
+        return result
 
     def evaluate(
         self, expression: str, context: Mapping[str, Any], external_context: Mapping | None = None
@@ -284,7 +308,11 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         for key, value in namespace.items():
             if key in injected and key not in context and namespace[key] is injected[key]:
                 continue
-            if key == "__builtins__" or callable(value) or isinstance(value, ModuleType):
+            if (
+                key == "__builtins__"
+                or callable(value)
+                or isinstance(value, ModuleType | SimpleNamespace)
+            ):
                 continue
             updates[key] = value
         _check_storable(updates)
