@@ -217,6 +217,9 @@ class GrantStart:
         if find_definition(session, self.process_key) is None:
             raise NotFound(f"process {self.process_key!r} is not deployed")
         groups = sorted({g.strip() for g in self.groups if isinstance(g, str) and g.strip()})
+        too_long = [g for g in groups if len(g) > 80]
+        if too_long:
+            raise InvalidInput("group names have at most 80 characters", {"groups": too_long})
         session.execute(sa.delete(StartGrant).where(StartGrant.process_key == self.process_key))
         session.add_all(StartGrant(process_key=self.process_key, group_name=g) for g in groups)
         audit(
@@ -366,6 +369,11 @@ class Assign(_TaskCommand):
         target = find_user(context.session, self.user) if self.user else None
         if target is None:
             raise InvalidInput(f"unknown user {self.user!r}", {"user": "unknown user"})
+        groups = task_groups(task)
+        if groups and not actor.is_admin and not (set(target.group_names) & groups):
+            raise InvalidInput(
+                f"{target.username} is in none of the task's groups", {"user": "not a candidate"}
+            )
         previous = task.assignee
         runtime.set_assignee(context.session, task, target.username)
         instance.updated_at = utcnow()
@@ -500,14 +508,18 @@ class CorrelateMessage:
                 continue
             if not hasattr(definition, "correlation_properties"):
                 continue
+            try:
+                correlations = definition.calculate_correlations(
+                    workflow.script_engine, definition.correlation_properties, variables
+                )
+            except Exception as exc:
+                raise InvalidInput(
+                    f"the message lacks what the process correlates on: {exc}"
+                ) from None
             task.data.update(variables)
-            correlations = definition.calculate_correlations(
-                workflow.script_engine, definition.correlation_properties, variables
-            )
-            workflow.catch(
-                BpmnEvent(definition, payload=dict(variables), correlations=correlations)
-            )
-            return True
+            event = BpmnEvent(definition, payload=dict(variables), correlations=correlations)
+            if workflow.event_manager.catch(event, internal=False):
+                return True
         return False
 
 

@@ -23,6 +23,7 @@ from .models import (
 )
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000
 INSTANCE_STATUSES = ("running", "suspended", "incident", "completed", "terminated")
 
 
@@ -38,8 +39,10 @@ class Page:
             size = int(per_page or 50)
         except (TypeError, ValueError):
             raise InvalidInput("page and per_page must be whole numbers") from None
-        if number < 1 or not 1 <= size <= MAX_PAGE_SIZE:
-            raise InvalidInput(f"page must be at least 1 and per_page from 1 to {MAX_PAGE_SIZE}")
+        if not 1 <= number <= MAX_PAGE or not 1 <= size <= MAX_PAGE_SIZE:
+            raise InvalidInput(
+                f"page must be from 1 to {MAX_PAGE} and per_page from 1 to {MAX_PAGE_SIZE}"
+            )
         return cls(number, size)
 
     @property
@@ -78,7 +81,7 @@ def task_query(actor: Actor, flt: TaskFilter) -> Any:
         query = query.where(
             sa.or_(HumanTask.completed_by == actor.username, HumanTask.assignee == actor.username)
         )
-    elif not actor.is_admin and not flt.candidate and flt.assignee is None:
+    elif not actor.is_admin and not flt.candidate:
         query = query.where(_visible(actor))
     if flt.assignee is not None:
         name = actor.username if flt.assignee == "me" else flt.assignee
@@ -184,8 +187,23 @@ def get_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     return task
 
 
-def get_instance(session: Session, instance_id: int) -> ProcessInstance:
-    instance = session.get(ProcessInstance, instance_id)
+def instance_visible(actor: Actor) -> Any:
+    """Instances a non-admin may see: started by them, or with a task that is or was theirs
+    or that waits in one of their groups. Organisation scope narrows this from issue 4 on."""
+    if actor.is_admin:
+        return sa.true()
+    mine = [HumanTask.assignee == actor.username, HumanTask.completed_by == actor.username]
+    if actor.groups:
+        mine.append(_candidate_of(actor.groups))
+    involved = sa.select(HumanTask.instance_id).where(sa.or_(*mine))
+    return sa.or_(ProcessInstance.started_by == actor.username, ProcessInstance.id.in_(involved))
+
+
+def get_instance(session: Session, actor: Actor, instance_id: int) -> ProcessInstance:
+    """An instance the actor may see; anything else is not found, so ids reveal nothing."""
+    instance = session.scalar(
+        sa.select(ProcessInstance).where(ProcessInstance.id == instance_id, instance_visible(actor))
+    )
     if instance is None:
         raise NotFound(f"process instance {instance_id} not found")
     return instance
@@ -193,13 +211,14 @@ def get_instance(session: Session, instance_id: int) -> ProcessInstance:
 
 def list_instances(
     session: Session,
+    actor: Actor,
     *,
     process_key: str | None,
     status: str | None,
     business_key: str | None,
     page: Page,
 ) -> tuple[list[ProcessInstance], int]:
-    query = sa.select(ProcessInstance)
+    query = sa.select(ProcessInstance).where(instance_visible(actor))
     if status:
         if status not in INSTANCE_STATUSES:
             raise InvalidInput(f"status must be one of {', '.join(INSTANCE_STATUSES)}")

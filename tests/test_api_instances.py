@@ -261,3 +261,59 @@ def test_the_openapi_document_lists_every_contract_path(deployed):
         "/tasks/{id}/complete",
     ):
         assert path in paths
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/process-instances/99999999999999999999", "/process-instances/0"],
+)
+def test_an_id_no_row_can_have_is_not_found(deployed, path):
+    response = deployed.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_a_retry_of_an_impossible_incident_id_is_not_found(deployed):
+    assert deployed.post("/incidents/99999999999999999999/retry").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "query", ["page=99999999999999999999", "page=-1", "per_page=100000", "page=abc"]
+)
+def test_an_impossible_page_is_invalid(deployed, query):
+    assert deployed.get(f"/process-instances?{query}").status_code == 422
+    assert deployed.get(f"/tasks?{query}").status_code == 422
+
+
+def test_an_impossible_version_is_invalid(deployed):
+    response = deployed.post(
+        "/process-instances", json={"process_key": "exclusive", "version": 10**20}
+    )
+    assert response.status_code == 422
+
+
+def test_a_body_nested_too_deeply_is_a_bad_request(deployed):
+    body = "[" * 100_000 + "]" * 100_000
+    response = deployed.post("/process-instances", data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_request"
+
+
+def test_a_group_name_longer_than_the_column_is_invalid(deployed):
+    response = deployed.post(
+        "/process-definitions/exclusive/start-groups", json={"groups": ["g" * 200]}
+    )
+    assert response.status_code == 422
+
+
+def test_users_see_only_instances_they_started_or_work_on(deployed):
+    mine = deployed.start("exclusive", "agent")
+    other = deployed.start("parallel", "admin")
+
+    assert deployed.get(f"/process-instances/{mine['id']}", "agent").status_code == 200
+    assert deployed.get(f"/process-instances/{other['id']}", "outlet").status_code == 404
+    assert deployed.get(f"/process-instances/{mine['id']}/history", "outlet").status_code == 404
+    listed = deployed.get("/process-instances", "outlet").get_json()
+    assert listed["total"] == 0
+    colleague = deployed.get(f"/process-instances/{mine['id']}", "agent2")
+    assert colleague.status_code == 200

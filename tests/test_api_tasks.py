@@ -181,3 +181,15 @@ def test_a_very_long_group_inbox_reports_its_count_as_a_lower_bound(api, monkeyp
     assert body["total_exact"] is False
     assert body["total"] >= 2
     assert len(body["items"]) == 4
+
+
+def test_the_assignee_filter_does_not_reveal_other_peoples_tasks(api, enter_task):
+    api.post(f"/tasks/{enter_task['id']}/claim", "agent")
+    assert api.get("/tasks?assignee=agent", "outlet").get_json()["total"] == 0
+    assert api.get("/tasks?assignee=agent", "agent2").get_json()["total"] == 1
+
+
+def test_a_task_cannot_be_assigned_to_someone_outside_its_groups(api, enter_task):
+    response = api.post(f"/tasks/{enter_task['id']}/assign", "agent", json={"user": "outlet"})
+    assert response.status_code == 422
+    assert api.get(f"/tasks/{enter_task['id']}").get_json()["assignee"] is None

@@ -26,6 +26,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         install_sqlite_pragmas(db.engine)
 
+    from .api.ids import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     from .api import bp as api_bp
     from .api.errors import register_error_handlers
 

@@ -14,7 +14,10 @@ from .errors import ApiError
 
 
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:
+        raise ApiError(400, "bad_request", "the body is nested too deeply") from None
     if data is None:
         if request.data:
             raise ApiError(400, "bad_request", "the body is not valid JSON")

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, request
+from sqlalchemy.exc import DataError
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
+
+from ..extensions import db
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,12 @@ def register_error_handlers(app: Flask) -> None:
         if request.path.startswith("/api/"):
             return error_response(exc.code or 500, code, exc.description or exc.name)
         return exc
+
+    @app.errorhandler(DataError)
+    @app.errorhandler(OverflowError)
+    def _out_of_range(exc: Exception):  # noqa: ANN202
+        db.session.rollback()
+        return error_response(422, "invalid", "a value is too long or out of range")
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):  # noqa: ANN202

@@ -10,7 +10,7 @@ from . import bp
 from .common import incident_json, run
 
 
-@bp.post("/incidents/<int:incident_id>/retry")
+@bp.post("/incidents/<id:incident_id>/retry")
 def retry(incident_id: int):  # noqa: ANN201
     incident = run(RetryIncident(incident_id))
     return jsonify(incident_json(incident, with_details=False))

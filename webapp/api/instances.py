@@ -6,6 +6,7 @@ from flask import jsonify, request
 
 from engine import queries
 from engine.commands import Resume, SetVariables, StartInstance, Suspend, Terminate
+from engine.models import ProcessInstance
 
 from ..extensions import db
 from . import bp
@@ -20,11 +21,17 @@ from .common import (
     timer_json,
 )
 from .errors import ApiError
+from .ids import MAX_ID
 
 
-def instance_json(instance_id: int) -> dict:
+def instance_json(instance_id: int, *, scoped: bool = True) -> dict:
+    """The instance as the API shows it; ``scoped=False`` for an instance the caller's own
+    command just reached (a message), which it may not otherwise see."""
     actor = current_actor()
-    instance = queries.get_instance(db.session, instance_id)
+    if scoped:
+        instance = queries.get_instance(db.session, actor, instance_id)
+    else:
+        instance = db.session.get(ProcessInstance, instance_id)
     body = instance_summary(instance)
     body["variables"] = instance.variables or {}
     body["tasks"] = [task_json(t) for t in queries.open_tasks_of(db.session, instance.id)]
@@ -39,8 +46,8 @@ def instance_json(instance_id: int) -> dict:
 def _optional_int(value: object, name: str) -> int | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ApiError(422, "invalid", f"{name} must be a whole number", {name: "not a number"})
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
+        raise ApiError(422, "invalid", f"{name} must be a whole number from 1", {name: "invalid"})
     return value
 
 
@@ -71,9 +78,9 @@ def start_instance():  # noqa: ANN201
 
 @bp.get("/process-instances")
 def list_instances():  # noqa: ANN201
-    current_actor()
     rows, total = queries.list_instances(
         db.session,
+        current_actor(),
         process_key=request.args.get("process_key"),
         status=request.args.get("status"),
         business_key=request.args.get("business_key"),
@@ -82,15 +89,14 @@ def list_instances():  # noqa: ANN201
     return jsonify({"items": [instance_summary(r) for r in rows], "total": total})
 
 
-@bp.get("/process-instances/<int:instance_id>")
+@bp.get("/process-instances/<id:instance_id>")
 def get_instance(instance_id: int):  # noqa: ANN201
     return jsonify(instance_json(instance_id))
 
 
-@bp.get("/process-instances/<int:instance_id>/history")
+@bp.get("/process-instances/<id:instance_id>/history")
 def get_history(instance_id: int):  # noqa: ANN201
-    current_actor()
-    queries.get_instance(db.session, instance_id)
+    queries.get_instance(db.session, current_actor(), instance_id)
     return jsonify(
         {
             "items": [
@@ -110,26 +116,26 @@ def get_history(instance_id: int):  # noqa: ANN201
     )
 
 
-@bp.post("/process-instances/<int:instance_id>/suspend")
+@bp.post("/process-instances/<id:instance_id>/suspend")
 def suspend(instance_id: int):  # noqa: ANN201
     run(Suspend(instance_id))
     return jsonify(instance_json(instance_id))
 
 
-@bp.post("/process-instances/<int:instance_id>/resume")
+@bp.post("/process-instances/<id:instance_id>/resume")
 def resume(instance_id: int):  # noqa: ANN201
     run(Resume(instance_id))
     return jsonify(instance_json(instance_id))
 
 
-@bp.post("/process-instances/<int:instance_id>/terminate")
+@bp.post("/process-instances/<id:instance_id>/terminate")
 def terminate(instance_id: int):  # noqa: ANN201
     reason = json_body().get("reason") or ""
     run(Terminate(instance_id, reason=str(reason)[:500]))
     return jsonify(instance_json(instance_id))
 
 
-@bp.post("/process-instances/<int:instance_id>/variables")
+@bp.post("/process-instances/<id:instance_id>/variables")
 def set_variables(instance_id: int):  # noqa: ANN201
     run(SetVariables(instance_id, json_body().get("variables")))
     return jsonify(instance_json(instance_id))

@@ -8,6 +8,7 @@ from flask import jsonify, request
 
 from engine import queries, runtime
 from engine.commands import Assign, Claim, Complete, Unclaim
+from engine.models import ProcessInstance
 
 from ..extensions import db
 from . import bp
@@ -40,7 +41,7 @@ def list_tasks():  # noqa: ANN201
 
 
 def _task_data(task) -> dict:  # noqa: ANN001
-    instance = queries.get_instance(db.session, task.instance_id)
+    instance = db.session.get(ProcessInstance, task.instance_id)
     if task.status == "open" and instance.state:
         workflow = runtime.load(db.session, instance)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
