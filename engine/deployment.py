@@ -27,6 +27,7 @@ from .parsing import (
     check_flows,
     describe,
     element_line,
+    owner,
     read_model_file,
     safe_parser,
 )
@@ -166,19 +167,12 @@ def _stored_models(
                     model.name,
                     f"calls {what} {key!r}, which is neither in this deployment nor deployed",
                     element.sourceline,
-                    describe(_owner_with_id(element)),
+                    describe(owner(element)),
                 )
             )
         content = definition.source.encode()
         models.append(read_model_file(definition.file_name or f"{key}.{kind}", content))
     return models
-
-
-def _owner_with_id(element: etree._Element) -> etree._Element:
-    node = element
-    while node is not None and node.get("id") is None:
-        node = node.getparent()
-    return node if node is not None else element
 
 
 def check_files(files: list[tuple[str, bytes]]) -> tuple[list[ModelFile], list[FileProblem]]:

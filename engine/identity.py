@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from .models import ApiToken, Group, HumanTask, ProcessDefinition, StartGrant, User, utcnow
+from .models import ApiToken, Group, HumanTask, ProcessDefinition, StartGrant, User
 
 DESIGNER_GROUP = "process-designer"
 SYSTEM = "system"
@@ -93,12 +93,6 @@ def user_for_token(session: Session, token: str) -> User | None:
         )
     )
     return row.user if row is not None else None
-
-
-def revoke_token(session: Session, token_id: int) -> None:
-    row = session.get(ApiToken, token_id)
-    if row is not None and row.revoked_at is None:
-        row.revoked_at = utcnow()
 
 
 def may_start(session: Session, actor: Actor, definition: ProcessDefinition) -> bool:

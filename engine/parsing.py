@@ -119,7 +119,7 @@ def describe(element: etree._Element) -> str:
     return f"{tag} {ident}" if ident else tag
 
 
-def _owner(element: etree._Element) -> etree._Element:
+def owner(element: etree._Element) -> etree._Element:
     """The nearest ancestor with an id: the element a designer would look for."""
     node = element
     while node is not None and node.get("id") is None:
@@ -131,10 +131,10 @@ def _check(file: str, element: etree._Element, source: str, mode: str, what: str
     try:
         check_script(source) if mode == "exec" else check_expression(source)
     except ScriptError as exc:
-        owner = _owner(element)
+        found = owner(element)
         raise FileRefused(
             FileProblem(
-                file, f"{what} does not compile: {exc}", element.sourceline, describe(owner)
+                file, f"{what} does not compile: {exc}", element.sourceline, describe(found)
             )
         ) from None
 
@@ -180,13 +180,13 @@ def check_designer_code(model: ModelFile) -> None:
         for timer in root.iterfind(f".//bpmn:{tag}", NSMAP):
             text = (timer.text or "").strip()
             if _UNQUOTED_TIME.match(text):
-                owner = _owner(timer)
+                found = owner(timer)
                 raise FileRefused(
                     FileProblem(
                         name,
                         f'timer expressions are Python: write the literal quoted, "{text}"',
                         timer.sourceline,
-                        describe(owner),
+                        describe(found),
                     )
                 )
             _check(name, timer, text, "eval", "timer expression")
@@ -216,12 +216,12 @@ def _check_property(file: str, prop: etree._Element) -> None:
         except ValueError:
             priority = -1
         if not 0 <= priority <= 100:
-            owner = _owner(prop)
+            found = owner(prop)
             raise FileRefused(
                 FileProblem(
                     file,
                     "priority must be a whole number from 0 to 100",
                     prop.sourceline,
-                    describe(owner),
+                    describe(found),
                 )
             )

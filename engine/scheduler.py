@@ -61,11 +61,3 @@ def fire_due_timers(
                 log.exception("firing timer %s failed", timer_id)
                 skip.add(timer_id)
     return fired
-
-
-def next_due_at(session: Session) -> datetime | None:
-    return session.scalar(
-        sa.select(sa.func.min(Timer.due_at))
-        .join(ProcessInstance, ProcessInstance.id == Timer.instance_id)
-        .where(ProcessInstance.status.in_(FIREABLE))
-    )
