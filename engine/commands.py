@@ -19,7 +19,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import runtime
+from . import projection, runtime
 from .deployment import DeployedDefinition, deploy, find_definition
 from .errors import Conflict, EngineError, Forbidden, InvalidInput, NotFound
 from .identity import Actor, find_user, may_start, may_work_task, task_groups
@@ -262,7 +262,7 @@ def start_instance(
 ) -> tuple[ProcessInstance, Any]:
     spec, subprocess_specs = runtime.definition_spec(context.session, definition.id)
     workflow = new_workflow(spec, subprocess_specs)
-    runtime.track(workflow, [])
+    projection.track(workflow, [])
     workflow.task_tree.data.update(variables)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
@@ -321,7 +321,7 @@ class Claim(_TaskCommand):
             raise Conflict(f"task {task.id} is already claimed by {task.assignee}")
         if not may_work_task(actor, task):
             raise Forbidden("you are not a candidate for this task")
-        runtime.set_assignee(context.session, task, actor.username)
+        projection.set_assignee(context.session, task, actor.username)
         instance.updated_at = utcnow()
         audit(
             context, "claim", instance, old=instance.variables, task_id=task.id, activity=task.name
@@ -338,7 +338,7 @@ class Unclaim(_TaskCommand):
         if task.assignee != context.actor.username and not context.actor.is_admin:
             raise Forbidden("only the assignee or an administrator may unclaim this task")
         previous = task.assignee
-        runtime.set_assignee(context.session, task, None)
+        projection.set_assignee(context.session, task, None)
         instance.updated_at = utcnow()
         audit(
             context,
@@ -375,7 +375,7 @@ class Assign(_TaskCommand):
                 f"{target.username} is in none of the task's groups", {"user": "not a candidate"}
             )
         previous = task.assignee
-        runtime.set_assignee(context.session, task, target.username)
+        projection.set_assignee(context.session, task, target.username)
         instance.updated_at = utcnow()
         audit(
             context,
