@@ -1,0 +1,206 @@
+"""Commands driven by events: messages, timers, and retrying failed steps."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.util.task import TaskState
+
+from .. import runtime
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..identity import may_start
+from ..models import (
+    Incident,
+    MessageSubscription,
+    ProcessDefinition,
+    ProcessInstance,
+    Timer,
+    utcnow,
+)
+from .executor import (
+    CommandContext,
+    advance,
+    audit,
+    check_variables,
+    load_instance,
+    require_active,
+    require_admin,
+)
+from .instances import start_instance
+
+
+@dataclass
+class CorrelateMessage:
+    name: str
+    correlation_key: str | None = None
+    variables: dict[str, Any] = field(default_factory=dict)
+
+    def execute(self, context: CommandContext) -> ProcessInstance:
+        session = context.session
+        variables = check_variables(self.variables)
+        query = sa.select(MessageSubscription).where(MessageSubscription.message_name == self.name)
+        if self.correlation_key is not None:
+            query = query.where(MessageSubscription.business_key == self.correlation_key)
+        subscriptions = list(session.scalars(query))
+        instance_ids = sorted({s.instance_id for s in subscriptions})
+        if len(instance_ids) > 1:
+            raise Conflict(
+                f"{len(instance_ids)} process instances wait for message {self.name!r}; "
+                "give a correlation key that names one",
+                {"instances": instance_ids},
+            )
+        if instance_ids:
+            instance = load_instance(session, instance_ids[0])
+            require_active(instance)
+            workflow = runtime.load(session, instance)
+        else:
+            instance, workflow = self._start_by_message(context, variables)
+        old = dict(instance.variables or {})
+        delivered = self._deliver(workflow, variables)
+        if not delivered:
+            raise NotFound(f"no process waits for message {self.name!r}")
+        advance(context, instance, workflow)
+        audit(context, "correlate_message", instance, old=old, details={"message": self.name})
+        return instance
+
+    def _start_by_message(
+        self, context: CommandContext, variables: dict
+    ) -> tuple[ProcessInstance, Any]:
+        session = context.session
+        latest = (
+            sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("v"))
+            .where(ProcessDefinition.kind == "bpmn")
+            .group_by(ProcessDefinition.key)
+            .subquery()
+        )
+        candidates = [
+            d
+            for d in session.scalars(
+                sa.select(ProcessDefinition).join(
+                    latest,
+                    sa.and_(
+                        ProcessDefinition.key == latest.c.key,
+                        ProcessDefinition.version == latest.c.v,
+                    ),
+                )
+            )
+            if self.name in (d.message_starts or [])
+        ]
+        if not candidates:
+            raise NotFound(f"no process waits for message {self.name!r}")
+        if len(candidates) > 1:
+            keys = sorted(d.key for d in candidates)
+            raise Conflict(f"message {self.name!r} starts several processes: {', '.join(keys)}")
+        definition = candidates[0]
+        if not may_start(session, context.actor, definition):
+            raise Forbidden(f"you may not start process {definition.key!r}")
+        return start_instance(context, definition, self.correlation_key, variables, run=True)
+
+    def _deliver(self, workflow: Any, variables: dict) -> bool:
+        for task in list(workflow.event_manager.tasks.values()):
+            definition = task.task_spec.event_definition
+            if (
+                not task.has_state(TaskState.WAITING)
+                or getattr(definition, "name", None) != self.name
+            ):
+                continue
+            if not hasattr(definition, "correlation_properties"):
+                continue
+            try:
+                correlations = definition.calculate_correlations(
+                    workflow.script_engine, definition.correlation_properties, variables
+                )
+            except Exception as exc:
+                raise InvalidInput(
+                    f"the message lacks what the process correlates on: {exc}"
+                ) from None
+            task.data.update(variables)
+            event = BpmnEvent(definition, payload=dict(variables), correlations=correlations)
+            if workflow.event_manager.catch(event, internal=False):
+                return True
+        return False
+
+
+@dataclass
+class FireTimer:
+    """Fire one due timer row; returns False when another worker already fired it."""
+
+    timer_id: int
+
+    def execute(self, context: CommandContext) -> bool:
+        session = context.session
+        timer = session.get(Timer, self.timer_id)
+        if timer is None:
+            return False
+        if timer.due_at >= utcnow():
+            # SpiffWorkflow fires a timer only once its time has strictly passed; firing
+            # earlier would change nothing but re-create the row under a new id.
+            return False
+        instance = load_instance(session, timer.instance_id)
+        if instance.status in ("suspended", "completed", "terminated"):
+            return False
+        claimed = session.execute(sa.delete(Timer).where(Timer.id == timer.id))
+        if claimed.rowcount != 1:
+            return False
+        workflow = runtime.load(session, instance)
+        old = dict(instance.variables or {})
+        workflow.refresh_timers()
+        advance(context, instance, workflow)
+        audit(
+            context,
+            "fire_timer",
+            instance,
+            old=old,
+            task_id=timer.task_id,
+            activity=timer.activity,
+            details={"due_at": timer.due_at.isoformat()},
+        )
+        return True
+
+
+@dataclass
+class RetryIncident:
+    incident_id: int
+
+    def execute(self, context: CommandContext) -> Incident:
+        session = context.session
+        require_admin(context.actor)
+        row = session.execute(
+            sa.select(Incident, ProcessInstance)
+            .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
+            .where(Incident.id == self.incident_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"incident {self.incident_id} not found")
+        incident, instance = row
+        if incident.status != "open":
+            raise Conflict(f"incident {incident.id} is already {incident.status}")
+        if instance.status in ("completed", "terminated", "suspended"):
+            raise Conflict(f"process instance {instance.id} is {instance.status}")
+        workflow = runtime.load(session, instance)
+        old = dict(instance.variables or {})
+        incident.status, incident.resolved_at = "resolved", utcnow()
+        session.flush()
+        task = workflow.get_task_from_id(UUID(incident.task_id)) if incident.task_id else None
+        failure = None
+        if task is not None and task.has_state(TaskState.ERROR):
+            failure = runtime.retry_step(workflow, task, incident.phase)
+        if failure is not None:
+            runtime.record_incident(session, instance, failure)
+            runtime.save(session, instance, workflow)
+        else:
+            advance(context, instance, workflow)
+        audit(
+            context,
+            "retry",
+            instance,
+            old=old,
+            task_id=incident.task_id,
+            activity=incident.activity,
+            details={"incident": incident.id},
+        )
+        return incident

@@ -1,0 +1,164 @@
+"""The executor: one command, one transaction; and what every command shares.
+
+Only ``execute`` commits; a command that calls another runs it inside the same transaction.
+The instance row carries a revision: a concurrent command that changed it first makes this
+one fail with ``Conflict``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from .. import runtime
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..identity import Actor
+from ..models import (
+    AuditEntry,
+    Incident,
+    ProcessInstance,
+    utcnow,
+)
+
+_IDENTIFIER = re.compile(r"^[A-Za-z\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$")
+_RESERVED = {"True", "False", "None", "and", "or", "not", "if", "else", "for", "in", "is", "lambda"}
+
+
+@dataclass
+class CommandContext:
+    session: Session
+    actor: Actor
+
+
+def execute(session: Session, command: Any, actor: Actor) -> Any:
+    """Run one command in one transaction; map a lost race to ``Conflict``."""
+    context = CommandContext(session, actor)
+    try:
+        result = command.execute(context)
+        session.flush()
+        session.commit()
+        return result
+    except StaleDataError:
+        session.rollback()
+        raise Conflict("the process instance was changed by someone else meanwhile") from None
+    except (sa.exc.IntegrityError, sa.exc.OperationalError) as exc:
+        session.rollback()
+        if _is_race(exc):
+            raise Conflict("the process instance was changed by someone else meanwhile") from None
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _is_race(exc: Exception) -> bool:
+    if isinstance(exc, sa.exc.IntegrityError):
+        return True
+    text = str(getattr(exc, "orig", exc)).lower()
+    return any(s in text for s in ("database is locked", "could not serialize", "deadlock"))
+
+
+def check_variables(variables: Any, what: str = "variables") -> dict[str, Any]:
+    """Data keys become names in scripts and conditions, so they must be identifiers."""
+    if variables is None:
+        return {}
+    if not isinstance(variables, dict):
+        raise InvalidInput(f"{what} must be a JSON object")
+    bad = {k: "not a valid name" for k in variables if not _valid_name(k)}
+    if bad:
+        raise InvalidInput(f"{what} has invalid names", bad)
+    return variables
+
+
+def _valid_name(key: Any) -> bool:
+    return isinstance(key, str) and bool(_IDENTIFIER.match(key)) and key not in _RESERVED
+
+
+def _diff(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    changes = {}
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before != after:
+            changes[key] = {"old": _short(before), "new": _short(after)}
+    return changes
+
+
+def _short(value: Any) -> Any:
+    text = repr(value)
+    return value if len(text) <= runtime.MAX_VALUE_CHARS else text[: runtime.MAX_VALUE_CHARS] + "…"
+
+
+_INSERT_AUDIT = sa.insert(AuditEntry)
+
+
+def audit(
+    context: CommandContext,
+    command: str,
+    instance: ProcessInstance | None,
+    *,
+    old: dict[str, Any] | None = None,
+    task_id: str | None = None,
+    activity: str | None = None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    changes = _diff(old or {}, instance.variables or {}) if instance is not None else {}
+    context.session.connection().execute(
+        _INSERT_AUDIT,
+        [
+            {
+                "instance_id": instance.id if instance is not None else None,
+                "command": command,
+                "actor": context.actor.username,
+                "task_id": task_id,
+                "activity": activity,
+                "at": utcnow(),
+                "changes": changes,
+                "details": details or {},
+            }
+        ],
+    )
+
+
+def load_instance(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_admin:
+        raise Forbidden("only administrators may do this")
+
+
+def require_active(instance: ProcessInstance) -> None:
+    if instance.status in ("completed", "terminated"):
+        raise Conflict(f"process instance {instance.id} has {instance.status}")
+    if instance.status == "suspended":
+        raise Conflict(f"process instance {instance.id} is suspended")
+
+
+def advance(
+    context: CommandContext,
+    instance: ProcessInstance,
+    workflow: Any,
+    *,
+    completed_task_id: str | None = None,
+) -> Incident | None:
+    failure = runtime.run_engine_steps(workflow)
+    incident = None
+    if failure is not None:
+        incident = runtime.record_incident(context.session, instance, failure)
+    runtime.save(
+        context.session,
+        instance,
+        workflow,
+        completed_task_id=completed_task_id,
+        completed_by=context.actor.username,
+    )
+    return incident

@@ -1,0 +1,178 @@
+"""Commands on human tasks: claim, unclaim, assign, complete."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from uuid import UUID
+
+import sqlalchemy as sa
+from SpiffWorkflow.util.task import TaskState
+
+from .. import projection, runtime
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..identity import find_user, may_work_task, task_groups
+from ..models import (
+    HumanTask,
+    ProcessInstance,
+    utcnow,
+)
+from .executor import (
+    CommandContext,
+    advance,
+    audit,
+    check_variables,
+    require_active,
+)
+
+_TASK_WITH_INSTANCE = (
+    sa.select(HumanTask, ProcessInstance)
+    .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    .where(HumanTask.id == sa.bindparam("task_id"))
+    .execution_options(populate_existing=True)
+)
+
+
+@dataclass
+class _TaskCommand:
+    task_id: str
+
+    def _open_task(self, context: CommandContext) -> tuple[HumanTask, ProcessInstance]:
+        """The task and its instance, read in one statement.
+
+        One statement gives one consistent snapshot, so the instance revision that the
+        optimistic check compares against is the one the task row was read with.
+        """
+        try:
+            UUID(self.task_id)
+        except (ValueError, TypeError):
+            raise NotFound(f"task {self.task_id} not found") from None
+        row = context.session.execute(_TASK_WITH_INSTANCE, {"task_id": self.task_id}).first()
+        if row is None:
+            raise NotFound(f"task {self.task_id} not found")
+        task, instance = row
+        if task.status != "open":
+            raise Conflict(f"task {task.id} is already {task.status}")
+        require_active(instance)
+        return task, instance
+
+
+@dataclass
+class Claim(_TaskCommand):
+    def execute(self, context: CommandContext) -> HumanTask:
+        task, instance = self._open_task(context)
+        actor = context.actor
+        if task.assignee == actor.username:
+            return task
+        if task.assignee:
+            raise Conflict(f"task {task.id} is already claimed by {task.assignee}")
+        if not may_work_task(actor, task):
+            raise Forbidden("you are not a candidate for this task")
+        projection.set_assignee(context.session, task, actor.username)
+        instance.updated_at = utcnow()
+        audit(
+            context, "claim", instance, old=instance.variables, task_id=task.id, activity=task.name
+        )
+        return task
+
+
+@dataclass
+class Unclaim(_TaskCommand):
+    def execute(self, context: CommandContext) -> HumanTask:
+        task, instance = self._open_task(context)
+        if task.assignee is None:
+            return task
+        if task.assignee != context.actor.username and not context.actor.is_admin:
+            raise Forbidden("only the assignee or an administrator may unclaim this task")
+        previous = task.assignee
+        projection.set_assignee(context.session, task, None)
+        instance.updated_at = utcnow()
+        audit(
+            context,
+            "unclaim",
+            instance,
+            old=instance.variables,
+            task_id=task.id,
+            activity=task.name,
+            details={"previous_assignee": previous},
+        )
+        return task
+
+
+@dataclass
+class Assign(_TaskCommand):
+    user: str = ""
+
+    def execute(self, context: CommandContext) -> HumanTask:
+        task, instance = self._open_task(context)
+        actor = context.actor
+        allowed = (
+            actor.is_admin
+            or task.assignee == actor.username
+            or (task.assignee is None and bool(task_groups(task) & actor.groups))
+        )
+        if not allowed:
+            raise Forbidden("you may not assign this task")
+        target = find_user(context.session, self.user) if self.user else None
+        if target is None:
+            raise InvalidInput(f"unknown user {self.user!r}", {"user": "unknown user"})
+        groups = task_groups(task)
+        if groups and not actor.is_admin and not (set(target.group_names) & groups):
+            raise InvalidInput(
+                f"{target.username} is in none of the task's groups", {"user": "not a candidate"}
+            )
+        previous = task.assignee
+        projection.set_assignee(context.session, task, target.username)
+        instance.updated_at = utcnow()
+        audit(
+            context,
+            "assign",
+            instance,
+            old=instance.variables,
+            task_id=task.id,
+            activity=task.name,
+            details={"assignee": target.username, "previous_assignee": previous},
+        )
+        return task
+
+
+@dataclass
+class Complete(_TaskCommand):
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def execute(self, context: CommandContext) -> HumanTask:
+        session = context.session
+        task, instance = self._open_task(context)
+        if not may_work_task(context.actor, task):
+            raise Forbidden("this task is not yours to complete")
+        data = check_variables(self.data, "data")
+        workflow = runtime.load(session, instance)
+        spiff_task = workflow.get_task_from_id(UUID(task.id))
+        if spiff_task is None or not spiff_task.has_state(TaskState.READY):
+            raise Conflict(f"task {task.id} is no longer ready")
+        old = dict(instance.variables or {})
+        spiff_task.data.update(data)
+        try:
+            spiff_task.run()
+        except Exception as exc:  # its post-script, or a successor's pre-script, failed
+            failure = runtime.step_failure(workflow, exc, spiff_task)
+            runtime.record_incident(session, instance, failure)
+            runtime.save(
+                session,
+                instance,
+                workflow,
+                completed_task_id=task.id,
+                completed_by=context.actor.username,
+            )
+        else:
+            advance(context, instance, workflow, completed_task_id=task.id)
+        audit(
+            context,
+            "complete",
+            instance,
+            old=old,
+            task_id=task.id,
+            activity=task.name,
+            details={"submitted": sorted(data)},
+        )
+        return task
