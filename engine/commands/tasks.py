@@ -57,6 +57,29 @@ class _TaskCommand:
         return task, instance
 
 
+def _reassign(
+    context: CommandContext,
+    command: str,
+    task: HumanTask,
+    instance: ProcessInstance,
+    username: str | None,
+) -> HumanTask:
+    """Claim, unclaim and assign: change the assignee, bump the instance revision, audit."""
+    previous = task.assignee
+    projection.set_assignee(context.session, task, username)
+    instance.updated_at = utcnow()
+    audit(
+        context,
+        command,
+        instance,
+        old=instance.variables,
+        task_id=task.id,
+        activity=task.name,
+        details={"assignee": username, "previous_assignee": previous},
+    )
+    return task
+
+
 @dataclass
 class Claim(_TaskCommand):
     def execute(self, context: CommandContext) -> HumanTask:
@@ -68,12 +91,7 @@ class Claim(_TaskCommand):
             raise Conflict(f"task {task.id} is already claimed by {task.assignee}")
         if not may_work_task(actor, task):
             raise Forbidden("you are not a candidate for this task")
-        projection.set_assignee(context.session, task, actor.username)
-        instance.updated_at = utcnow()
-        audit(
-            context, "claim", instance, old=instance.variables, task_id=task.id, activity=task.name
-        )
-        return task
+        return _reassign(context, "claim", task, instance, actor.username)
 
 
 @dataclass
@@ -84,19 +102,7 @@ class Unclaim(_TaskCommand):
             return task
         if task.assignee != context.actor.username and not context.actor.is_admin:
             raise Forbidden("only the assignee or an administrator may unclaim this task")
-        previous = task.assignee
-        projection.set_assignee(context.session, task, None)
-        instance.updated_at = utcnow()
-        audit(
-            context,
-            "unclaim",
-            instance,
-            old=instance.variables,
-            task_id=task.id,
-            activity=task.name,
-            details={"previous_assignee": previous},
-        )
-        return task
+        return _reassign(context, "unclaim", task, instance, None)
 
 
 @dataclass
@@ -121,19 +127,7 @@ class Assign(_TaskCommand):
             raise InvalidInput(
                 f"{target.username} is in none of the task's groups", {"user": "not a candidate"}
             )
-        previous = task.assignee
-        projection.set_assignee(context.session, task, target.username)
-        instance.updated_at = utcnow()
-        audit(
-            context,
-            "assign",
-            instance,
-            old=instance.variables,
-            task_id=task.id,
-            activity=task.name,
-            details={"assignee": target.username, "previous_assignee": previous},
-        )
-        return task
+        return _reassign(context, "assign", task, instance, target.username)
 
 
 @dataclass
