@@ -18,6 +18,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .models import HumanTask, MessageSubscription, ProcessInstance, TaskCandidate, Timer, utcnow
 from .parsing import ISO_DURATION
@@ -189,10 +190,27 @@ def _close_tasks(
         db.execute(_COMPLETE_TASK, {"task": completed_task_id, "by": completed_by, "now": now})
         task = session.identity_map.get(session.identity_key(HumanTask, completed_task_id))
         if task is not None:
-            session.expire(task)
+            _mirror_completion(task, completed_by, now)
     if cancelled:
         db.execute(_CANCEL_TASKS, {"ids": cancelled, "now": now})
     db.execute(_DROP_CANDIDATES, {"ids": gone})
+
+
+def _mirror_completion(task: HumanTask, completed_by: str | None, now: datetime) -> None:
+    """Give the loaded object the values the UPDATE wrote, as already-committed state.
+
+    Expiring it instead would cost a SELECT when the caller reads the task afterwards,
+    which on every completion was a third of the engine's own overhead.
+    """
+    values = {
+        "status": "completed",
+        "completed_by": completed_by,
+        "completed_at": now,
+        "assignee": task.assignee or completed_by,
+        "claimed_at": task.claimed_at or now,
+    }
+    for name, value in values.items():
+        set_committed_value(task, name, value)
 
 
 def _task_row(

@@ -5,10 +5,11 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 import time_machine
 
-from engine.commands import Claim, Complete, StartInstance, execute
+from engine.commands import Claim, Complete, Resume, StartInstance, Suspend, Terminate, execute
 from engine.errors import Conflict
 from engine.models import AuditEntry, HumanTask, utcnow
 from engine.scheduler import fire_due_timers
@@ -98,3 +99,30 @@ def test_four_workers_racing_for_due_timers_fire_each_once(engine_env):
         ).all()
     assert sorted(fired) == [(i, 1) for i in ids]
     assert all(task_names(engine_env.session_factory, i) == ["after"] for i in ids)
+
+
+def test_consecutive_commands_in_one_session_each_advance_the_revision(engine_env):
+    engine_env.deploy("exclusive.bpmn")
+    started = engine_env.run(StartInstance("exclusive"))
+    before = instance(engine_env.session_factory, started.id).revision
+    admin = engine_env.actors["admin"]
+    with engine_env.session_factory() as session:
+        execute(session, Suspend(started.id), admin)
+        execute(session, Resume(started.id), admin)
+        execute(session, Suspend(started.id), admin)
+    row = instance(engine_env.session_factory, started.id)
+    assert (row.status, row.revision) == ("suspended", before + 3)
+
+
+def test_a_command_on_a_stale_instance_copy_is_a_conflict_and_changes_nothing(engine_env):
+    engine_env.deploy("exclusive.bpmn")
+    started = engine_env.run(StartInstance("exclusive"))
+    before = instance(engine_env.session_factory, started.id).revision
+    admin = engine_env.actors["admin"]
+    with engine_env.session_factory() as session:
+        _held = execute(session, Suspend(started.id), admin)  # stays in the identity map
+        engine_env.run(Resume(started.id))
+        with pytest.raises(Conflict):
+            execute(session, Terminate(started.id), admin)
+    row = instance(engine_env.session_factory, started.id)
+    assert (row.status, row.revision) == ("running", before + 2)
