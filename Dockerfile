@@ -1,4 +1,11 @@
 # The application image: web (gunicorn), Celery worker and beat all run from it.
+
+# Front-end packages pinned in package-lock.json; only the files copied to static/vendor remain.
+FROM node:20-slim AS assets
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CSM_INSTANCE_DIR=/var/lib/csm
@@ -9,7 +16,10 @@ COPY webapp webapp
 COPY worker worker
 COPY migrations migrations
 COPY bpmn bpmn
-RUN pip install --no-cache-dir . && mkdir -p /var/lib/csm
+COPY scripts/vendor_assets.py scripts/vendor_assets.py
+COPY --from=assets /src/node_modules node_modules
+RUN python scripts/vendor_assets.py && rm -rf node_modules \
+    && pip install --no-cache-dir . && mkdir -p /var/lib/csm
 
 EXPOSE 5000
 CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "4", "--worker-class", "gthread", \

@@ -58,6 +58,9 @@ The figures
     ``task_candidate`` (group, claimed, priority DESC, created_at, task_id) and merges them,
     so its cost follows the page depth and the number of groups, not the table size nor how
     many tasks wait; the total counts at most 1,000 tasks (``total_exact`` is false beyond),
+    The tasks belong to 300 outlets under 10 centers; ``inbox_center_p95_ms_pg`` and
+    ``inbox_outlet_p95_ms_pg`` are the same query for users whose data scope is one center
+    (its 30 outlets) or one outlet,
     so ``inbox*_median_total`` saturates near 1,000.
 ``timers_fired_per_s`` / ``timer_lateness_p99_s``
     ``--timers`` instances (default 10,000) of a generated process that waits on a ``PT1S``
@@ -121,6 +124,8 @@ WORKER = Actor("bench", frozenset({"workers"}))
 DATA = {"approved": True, "comment": "looks fine", "amount": 42}
 CHAIN_LENGTH = 10
 INBOX_GROUPS = 50
+INBOX_OUTLETS = 300  # the bulk-loaded tasks belong to 300 outlets under 10 centers
+INBOX_CENTERS = 10
 
 # --only takes a figure name or a group name; a group measures all its figures.
 GROUPS = {
@@ -129,8 +134,8 @@ GROUPS = {
     "complete_pg": ["complete_ms_pg", "overhead_ratio_pg"],
     "loop": ["complete_ms_at_0", "complete_ms_at_500", "at_500_ratio"],
     "throughput_pg": ["completions_per_s_pg"],
-    "inbox": ["inbox_p95_ms"],
-    "inbox_pg": ["inbox_p95_ms_pg"],
+    "inbox": ["inbox_p95_ms", "inbox_outlet_p95_ms"],
+    "inbox_pg": ["inbox_p95_ms_pg", "inbox_center_p95_ms_pg", "inbox_outlet_p95_ms_pg"],
     "timers": ["timers_fired_per_s", "timer_lateness_p99_s"],
 }
 PG_GROUPS = {"complete_pg", "throughput_pg", "inbox_pg"}
@@ -494,7 +499,7 @@ def measure_throughput(url: str, workers: int, seconds: float, per_worker: int) 
 PG_LOAD = """
 INSERT INTO human_task (id, instance_id, process_key, business_key, name, title, lane,
     candidate_group, assignee, form_key, due_at, priority, status, created_at, claimed_at,
-    completed_at, completed_by)
+    completed_at, completed_by, org_path)
 SELECT md5('bench' || i)::uuid::text,
     (CAST(:instances AS int[]))[1 + inst],
     'chain', 'BK-' || i, 't' || (1 + i % 10), 'Step ' || (1 + i % 10), NULL,
@@ -507,9 +512,10 @@ SELECT md5('bench' || i)::uuid::text,
     created,
     CASE WHEN claimed OR NOT is_open THEN created + interval '1 hour' END,
     CASE WHEN is_open THEN NULL ELSE created + interval '1 day' END,
-    CASE WHEN is_open THEN NULL ELSE 'user_' || u END
+    CASE WHEN is_open THEN NULL ELSE 'user_' || u END,
+    '/1/' || (10 + outlet % :centers) || '/' || (1000 + outlet) || '/'
 FROM (
-    SELECT i, is_open, two, claimed, u, has_due, prio, inst,
+    SELECT i, is_open, two, claimed, u, has_due, prio, inst, outlet,
         'group_' || lpad(ga::text, 2, '0') AS g1,
         'group_' || lpad(((ga + 1 + gb) % :groups)::text, 2, '0') AS g2,
         now() AT TIME ZONE 'UTC'
@@ -519,16 +525,17 @@ FROM (
             floor(random() * 500)::int AS u, random() < 0.5 AS has_due,
             (ARRAY[10, 30, 50, 50, 50, 50, 70, 90])[1 + floor(random() * 8)::int] AS prio,
             floor(random() * :groups)::int AS ga, floor(random() * (:groups - 1))::int AS gb,
-            floor(random() * :instance_count)::int AS inst
+            floor(random() * :instance_count)::int AS inst,
+            floor(random() * :outlets)::int AS outlet
         FROM generate_series(1, :count) AS i
     ) AS draws
 ) AS generated
 """
 
 PG_CANDIDATES = """
-INSERT INTO task_candidate (task_id, group_name, claimed, priority, created_at)
+INSERT INTO task_candidate (task_id, group_name, claimed, priority, created_at, org_path)
 SELECT id, unnest(string_to_array(candidate_group, ',')), assignee IS NOT NULL, priority,
-    created_at
+    created_at, org_path
 FROM human_task WHERE status = 'open' AND business_key LIKE 'BK-%'
 """
 
@@ -543,7 +550,7 @@ draws AS MATERIALIZED (
             ELSE 50 END AS prio,
         abs(random()) % :groups AS ga, abs(random()) % (:groups - 1) AS gb,
         abs(random()) % 86400 AS secs, abs(random()) % 365 AS days,
-        abs(random()) % :instance_count AS inst
+        abs(random()) % :instance_count AS inst, abs(random()) % :outlets AS outlet
     FROM seq
 ),
 generated AS MATERIALIZED (
@@ -555,7 +562,7 @@ generated AS MATERIALIZED (
 )
 INSERT INTO human_task (id, instance_id, process_key, business_key, name, title, lane,
     candidate_group, assignee, form_key, due_at, priority, status, created_at, claimed_at,
-    completed_at, completed_by)
+    completed_at, completed_by, org_path)
 SELECT lower(hex(randomblob(16))), json_extract(:instances, '$[' || inst || ']'),
     'chain', 'BK-' || i, 't' || (1 + i % 10), 'Step ' || (1 + i % 10), NULL,
     CASE WHEN two THEN g1 || ',' || g2 ELSE g1 END,
@@ -567,19 +574,20 @@ SELECT lower(hex(randomblob(16))), json_extract(:instances, '$[' || inst || ']')
     created || '.000000',
     CASE WHEN claimed OR NOT is_open THEN datetime(created, '+1 hours') || '.000000' END,
     CASE WHEN is_open THEN NULL ELSE datetime(created, '+1 days') || '.000000' END,
-    CASE WHEN is_open THEN NULL ELSE 'user_' || u END
+    CASE WHEN is_open THEN NULL ELSE 'user_' || u END,
+    '/1/' || (10 + outlet % :centers) || '/' || (1000 + outlet) || '/'
 FROM generated
 """
 
 SQLITE_CANDIDATES = """
-INSERT INTO task_candidate (task_id, group_name, claimed, priority, created_at)
+INSERT INTO task_candidate (task_id, group_name, claimed, priority, created_at, org_path)
 SELECT id, CASE WHEN instr(candidate_group, ',') > 0
         THEN substr(candidate_group, 1, instr(candidate_group, ',') - 1)
-        ELSE candidate_group END, assignee IS NOT NULL, priority, created_at
+        ELSE candidate_group END, assignee IS NOT NULL, priority, created_at, org_path
 FROM human_task WHERE status = 'open' AND business_key LIKE 'BK-%'
 UNION ALL
 SELECT id, substr(candidate_group, instr(candidate_group, ',') + 1), assignee IS NOT NULL,
-    priority, created_at
+    priority, created_at, org_path
 FROM human_task WHERE status = 'open' AND business_key LIKE 'BK-%'
     AND instr(candidate_group, ',') > 0
 """
@@ -593,6 +601,8 @@ def load_inbox(factory: sessionmaker[Session], count: int, postgres: bool) -> No
         "groups": INBOX_GROUPS,
         "instance_count": len(instance_ids),
         "instances": instance_ids if postgres else json.dumps(instance_ids),
+        "outlets": INBOX_OUTLETS,
+        "centers": INBOX_CENTERS,
     }
     with factory() as session:
         if postgres:
@@ -608,12 +618,23 @@ def load_inbox(factory: sessionmaker[Session], count: int, postgres: bool) -> No
         session.commit()
 
 
-def measure_inbox(factory: sessionmaker[Session], queries: int) -> dict[str, float]:
+def _scope(rng: random.Random, level: str) -> str | None:
+    """The data scope of a user at HQ (None), a center or an outlet of the loaded tasks."""
+    outlet = rng.randrange(INBOX_OUTLETS)
+    center = f"/1/{10 + outlet % INBOX_CENTERS}/"
+    return {"hq": None, "center": center, "outlet": f"{center}{1000 + outlet}/"}[level]
+
+
+def measure_inbox(
+    factory: sessionmaker[Session], queries: int, level: str = "hq"
+) -> dict[str, float]:
     rng = random.Random(7)
     groups = [f"group_{g:02d}" for g in range(INBOX_GROUPS)]
 
     def one() -> tuple[float, int, int]:
-        actor = Actor(f"user_{rng.randrange(500)}", frozenset(rng.sample(groups, 5)))
+        actor = Actor(
+            f"user_{rng.randrange(500)}", frozenset(rng.sample(groups, 5)), scope=_scope(rng, level)
+        )
         started = time.perf_counter()
         with factory() as session:
             page = list_tasks(session, actor, TaskFilter(candidate=True), Page(1, 50))
@@ -796,10 +817,14 @@ def main(argv: list[str] | None = None) -> None:
                 load_inbox(factory, args.tasks, postgres=True)
             with phase("inbox_pg_query"):
                 inbox = measure_inbox(factory, args.inbox_queries)
+                center = measure_inbox(factory, args.inbox_queries, "center")
+                outlet = measure_inbox(factory, args.inbox_queries, "outlet")
         emit("inbox_pg_rows", args.tasks, "rows")
         emit("inbox_pg_median_total", inbox["total"], "tasks")
         emit("inbox_p50_ms_pg", inbox["p50"], "ms")
         emit("inbox_p95_ms_pg", inbox["p95"], "ms")
+        emit("inbox_center_p95_ms_pg", center["p95"], "ms")
+        emit("inbox_outlet_p95_ms_pg", outlet["p95"], "ms")
 
     if "inbox" in groups:
         with sqlite_database() as url, sessions(url) as factory:
@@ -807,10 +832,12 @@ def main(argv: list[str] | None = None) -> None:
                 load_inbox(factory, args.sqlite_tasks, postgres=False)
             with phase("inbox_query"):
                 inbox = measure_inbox(factory, args.inbox_queries)
+                outlet = measure_inbox(factory, args.inbox_queries, "outlet")
         emit("inbox_rows", args.sqlite_tasks, "rows")
         emit("inbox_median_total", inbox["total"], "tasks")
         emit("inbox_p50_ms", inbox["p50"], "ms")
         emit("inbox_p95_ms", inbox["p95"], "ms")
+        emit("inbox_outlet_p95_ms", outlet["p95"], "ms")
 
     if "timers" in groups:
         workers = 2 if HAS_PG else 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from lxml import etree
@@ -108,6 +109,19 @@ def _start_lanes(process: etree._Element) -> list[str]:
     return lanes
 
 
+SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
+
+
+def _start_form(process: etree._Element) -> str | None:
+    """The form key of a plain start event, so the process can be started from a form."""
+    for start in process.iterfind("bpmn:startEvent", NSMAP):
+        if len(start):
+            for prop in start.iter(f"{{{SPIFF_NS}}}property"):
+                if prop.get("name") == "formKey" and prop.get("value"):
+                    return prop.get("value")
+    return None
+
+
 def _message_starts(model: ModelFile, process: etree._Element) -> list[str]:
     names = {
         m.get("id"): m.get("name") or m.get("id")
@@ -175,6 +189,33 @@ def _stored_models(
     return models
 
 
+class FileKind(Protocol):
+    """Another kind of file deployed beside BPMN and DMN (form definitions), by suffix."""
+
+    suffix: str
+    kind: str
+
+    def check(self, name: str, content: bytes) -> list[dict]:
+        """Problems as ``{"file", "line", "element", "message"}``; empty when the file is good."""
+
+    def store(
+        self, session: Session, name: str, content: bytes, deployed_by: str | None
+    ) -> tuple[str, int, bool]:
+        """Store it unless unchanged: (key, version, created)."""
+
+
+_file_kinds: dict[str, FileKind] = {}
+
+
+def register_file_kind(kind: FileKind) -> None:
+    _file_kinds[kind.suffix] = kind
+
+
+def _file_kind(name: str) -> FileKind | None:
+    lowered = name.lower()
+    return next((k for suffix, k in _file_kinds.items() if lowered.endswith(suffix)), None)
+
+
 def check_files(files: list[tuple[str, bytes]]) -> tuple[list[ModelFile], list[FileProblem]]:
     models, problems = [], []
     for name, content in files:
@@ -198,9 +239,13 @@ def deploy(
     """
     if not files:
         raise DeploymentError("no files to deploy", [])
-    models, problems = check_files(files)
-    if problems:
-        raise DeploymentError(_summary(problems), [p.as_dict() for p in problems])
+    others = [(name, content, _file_kind(name)) for name, content in files if _file_kind(name)]
+    models, problems = check_files([f for f in files if _file_kind(f[0]) is None])
+    found = [p.as_dict() for p in problems]
+    for name, content, kind in others:
+        found.extend(kind.check(name, content))
+    if found:
+        raise DeploymentError("; ".join(_describe(p) for p in found), found)
 
     bpmn_models = [m for m in models if m.kind == "bpmn"]
     dmn_models = [m for m in models if m.kind == "dmn"]
@@ -251,8 +296,21 @@ def deploy(
             row = session.get(ProcessDefinition, definition.definition_id)
             if definition.created:
                 row.start_groups = _start_lanes(process)
+                row.start_form_key = _start_form(process)
                 row.message_starts = _message_starts(model, process)
+    for name, content, kind in others:
+        key, version, created = kind.store(session, name, content, deployed_by)
+        results.append(DeployedDefinition(kind.kind, key, version, created, 0))
     return results
+
+
+def _describe(problem: dict) -> str:
+    where = problem.get("file") or ""
+    if problem.get("line"):
+        where += f":{problem['line']}"
+    if problem.get("element"):
+        where += f" ({problem['element']})"
+    return f"{where}: {problem.get('message')}"
 
 
 def _build_spec(parser: SpiffBpmnParser, model: ModelFile, key: str) -> str:
@@ -294,7 +352,3 @@ def _store(
     session.add(row)
     session.flush()
     return DeployedDefinition(kind, key, row.version, True, row.id)
-
-
-def _summary(problems: list[FileProblem]) -> str:
-    return "; ".join(str(p) for p in problems)

@@ -10,30 +10,72 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from .errors import InvalidInput
 from .models import ApiToken, Group, HumanTask, ProcessDefinition, StartGrant, User
+from .org import get_unit, path_within, root_unit, unit_scope
 
-DESIGNER_GROUP = "process-designer"
 SYSTEM = "system"
+ROLES = (
+    "agent",
+    "team_lead",
+    "complaint_supervisor",
+    "responsible_department",
+    "center_staff",
+    "outlet_manager",
+    "engineer",
+    "warehouse",
+    "finance",
+    "manager",
+    "process_designer",
+    "admin",
+)
+DESIGNER_ROLE = "process_designer"
+ASSIGNING_ROLES = frozenset({"team_lead", "manager", "outlet_manager", "center_staff"})
 
 
 @dataclass(frozen=True)
 class Actor:
-    """Who runs a command: a user with its groups, or the system (timers, the scheduler)."""
+    """Who runs a command: a user with its groups, roles and data scope, or the system.
+
+    ``scope`` is the organisation path whose subtree the actor sees; ``None`` sees all
+    (HQ, its departments, administrators and the system).
+    """
 
     username: str
     groups: frozenset[str] = field(default_factory=frozenset)
     is_admin: bool = False
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scope: str | None = None
+    unit_id: int | None = None
 
     @property
     def may_deploy(self) -> bool:
-        return self.is_admin or DESIGNER_GROUP in self.groups
+        return self.is_admin or DESIGNER_ROLE in self.roles
+
+    @property
+    def may_assign(self) -> bool:
+        """Team leads, managers, outlet managers and center staff hand work to others."""
+        return self.is_admin or bool(ASSIGNING_ROLES & self.roles)
+
+    def sees(self, path: str | None) -> bool:
+        return self.is_admin or path_within(path, self.scope)
 
 
 SYSTEM_ACTOR = Actor(SYSTEM, frozenset(), is_admin=True)
 
 
 def actor_for(user: User) -> Actor:
-    return Actor(user.username, frozenset(user.group_names), user.is_admin)
+    roles = frozenset(user.roles or ())
+    admin = user.is_admin or "admin" in roles
+    unit = user.org_unit
+    return Actor(
+        user.username,
+        frozenset(user.group_names),
+        admin,
+        roles,
+        None if admin else unit_scope(unit),
+        unit.id if unit is not None else None,
+    )
 
 
 def _hash(token: str) -> str:
@@ -59,12 +101,24 @@ def upsert_user(
     is_admin: bool | None = None,
     display_name: str | None = None,
     password_hash: str | None = None,
+    org_code: str | None = None,
+    roles: Iterable[str] | None = None,
 ) -> User:
-    """Create a user or update the one with that name; given groups replace the old ones."""
+    """Create a user or update the one with that name; given groups and roles replace the
+    old ones. A new user without a unit belongs to HQ."""
     user = session.scalar(sa.select(User).where(User.username == username))
     if user is None:
         user = User(username=username, display_name=display_name or username, is_admin=False)
         session.add(user)
+    if org_code:
+        user.org_unit = get_unit(session, org_code)
+    elif user.org_unit_id is None:
+        user.org_unit = root_unit(session)
+    if roles is not None:
+        unknown = sorted(set(roles) - set(ROLES))
+        if unknown:
+            raise InvalidInput(f"unknown role {unknown[0]!r}", {"roles": "unknown role"})
+        user.roles = sorted(set(roles))
     if groups is not None:
         user.groups = ensure_groups(session, sorted(set(groups)))
     if is_admin is not None:
@@ -107,7 +161,7 @@ def may_start(session: Session, actor: Actor, definition: ProcessDefinition) -> 
     granted = session.scalars(
         sa.select(StartGrant.group_name).where(StartGrant.process_key == definition.key)
     )
-    return bool(set(granted) & actor.groups)
+    return bool(set(granted) & (actor.groups | actor.roles))
 
 
 def task_groups(task: HumanTask) -> set[str]:
@@ -115,16 +169,23 @@ def task_groups(task: HumanTask) -> set[str]:
 
 
 def may_see_task(actor: Actor, task: HumanTask) -> bool:
-    if actor.is_admin or task.assignee == actor.username:
+    """Within the actor's scope: its own tasks, its groups' and those without candidates."""
+    if actor.is_admin:
+        return True
+    if not actor.sees(task.org_path):
+        return False
+    if task.assignee == actor.username:
         return True
     groups = task_groups(task)
     return not groups or bool(groups & actor.groups)
 
 
 def may_work_task(actor: Actor, task: HumanTask) -> bool:
-    """The assignee works a claimed task; a candidate works an unclaimed one; admins both."""
+    """The assignee works a claimed task; a candidate in scope works an unclaimed one."""
     if actor.is_admin:
         return True
+    if not actor.sees(task.org_path):
+        return False
     if task.assignee:
         return task.assignee == actor.username
     groups = task_groups(task)

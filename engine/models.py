@@ -17,6 +17,30 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: sa.JSON, list[Any]: sa.JSON}
 
 
+def org_path_type() -> sa.String:
+    """Paths like ``/1/4/17/`` compare byte by byte, so a prefix is an index range on both
+    databases (PostgreSQL's default collation would order them as words)."""
+    return sa.String(400).with_variant(sa.String(400, collation="C"), "postgresql")
+
+
+ORG_KINDS = ("hq", "department", "center", "outlet")
+
+
+class OrgUnit(Base):
+    """HQ, its departments, service centers and outlets; ``path`` lists the ids from the root."""
+
+    __tablename__ = "org_unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+    kind: Mapped[str] = mapped_column(sa.String(20))
+    parent_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"))
+    path: Mapped[str] = mapped_column(org_path_type(), index=True, default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 user_group = sa.Table(
     "user_group",
     Base.metadata,
@@ -34,8 +58,13 @@ class User(Base):
     is_admin: Mapped[bool] = mapped_column(default=False)
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    locale: Mapped[str | None] = mapped_column(sa.String(10))
+    active: Mapped[bool] = mapped_column(default=True)
 
     groups: Mapped[list[Group]] = relationship(secondary=user_group, lazy="selectin")
+    org_unit: Mapped[OrgUnit | None] = relationship(lazy="joined")
 
     @property
     def group_names(self) -> list[str]:
@@ -63,7 +92,7 @@ class ApiToken(Base):
 
 
 class StartGrant(Base):
-    """A group an admin allows to start a process key, beyond the lane of its start event."""
+    """A group or role an admin allows to start a process key, beyond its start lane."""
 
     __tablename__ = "start_grant"
 
@@ -98,6 +127,7 @@ class ProcessDefinition(Base):
     spec_json: Mapped[str | None] = mapped_column(sa.Text, deferred=True)
     start_groups: Mapped[list[Any]] = mapped_column(default=list)
     message_starts: Mapped[list[Any]] = mapped_column(default=list)
+    start_form_key: Mapped[str | None] = mapped_column(sa.String(200))
     deployment_id: Mapped[int] = mapped_column(sa.ForeignKey("deployment.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -123,6 +153,8 @@ class ProcessInstance(Base):
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(sa.Text)
     waiting: Mapped[bool] = mapped_column(default=False)
+    org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"))
+    org_path: Mapped[str] = mapped_column(org_path_type(), default="", index=True)
     revision: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__ = {"version_id_col": revision}
@@ -136,6 +168,7 @@ class HumanTask(Base):
         sa.Index("ix_human_task_assignee_open", "assignee", "status", "priority", "created_at"),
         sa.Index("ix_human_task_completed_by", "completed_by", "completed_at"),
         sa.Index("ix_human_task_instance", "instance_id", "status"),
+        sa.Index("ix_human_task_phone", "customer_phone", "status"),
     )
 
     id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
@@ -157,6 +190,9 @@ class HumanTask(Base):
     claimed_at: Mapped[datetime | None]
     completed_at: Mapped[datetime | None]
     completed_by: Mapped[str | None] = mapped_column(sa.String(80))
+    org_path: Mapped[str] = mapped_column(org_path_type(), default="")
+    form_version: Mapped[int | None]
+    customer_phone: Mapped[str | None] = mapped_column(sa.String(40))
 
 
 class TaskCandidate(Base):
@@ -175,8 +211,15 @@ class TaskCandidate(Base):
     claimed: Mapped[bool] = mapped_column(default=False)
     priority: Mapped[int] = mapped_column(default=50)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    org_path: Mapped[str] = mapped_column(org_path_type(), default="")
 
 
+sa.Index(
+    "ix_task_candidate_scoped",
+    TaskCandidate.group_name,
+    TaskCandidate.claimed,
+    TaskCandidate.org_path,
+)
 sa.Index(
     "ix_task_candidate_inbox",
     TaskCandidate.group_name,
@@ -235,6 +278,21 @@ class Incident(Base):
     status: Mapped[str] = mapped_column(sa.String(20), default="open")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None]
+
+
+class Comment(Base):
+    """A remark a person adds to an instance, or to one of its tasks."""
+
+    __tablename__ = "comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("process_instance.id", ondelete="CASCADE"), index=True
+    )
+    task_id: Mapped[str | None] = mapped_column(sa.String(36))
+    author: Mapped[str] = mapped_column(sa.String(80))
+    body: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(Base):

@@ -20,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
+from . import task_forms
 from .models import HumanTask, MessageSubscription, ProcessInstance, TaskCandidate, Timer, utcnow
 from .parsing import ISO_DURATION
 
@@ -122,6 +123,7 @@ def project_human_tasks(
     rows, candidates = [], []
     for task in new:
         row = _task_row(workflow, instance, task, now)
+        row["form_version"] = task_forms.current_version(session, row["form_key"])
         rows.append(row)
         candidates.extend(
             {
@@ -130,6 +132,7 @@ def project_human_tasks(
                 "claimed": False,
                 "priority": row["priority"],
                 "created_at": now,
+                "org_path": instance.org_path,
             }
             for group in candidate_groups(task)
         )
@@ -240,7 +243,35 @@ def _task_row(
         "claimed_at": None,
         "completed_at": None,
         "completed_by": None,
+        "org_path": instance.org_path,
+        "customer_phone": _customer_phone(task.data),
     }
+
+
+def _customer_phone(data: dict[str, Any]) -> str | None:
+    """The caller's number, for the inbox's phone filter, from the conventional variables."""
+    for name in ("customer_phone", "phone"):
+        value = data.get(name)
+        if isinstance(value, (str, int)) and str(value).strip():
+            return str(value).strip()[:40]
+    return None
+
+
+def move_instance(session: Session, instance: ProcessInstance, unit_id: int, path: str) -> None:
+    """Give the instance and its open tasks a new organisation unit."""
+    instance.org_unit_id, instance.org_path = unit_id, path
+    open_ids = sa.select(HumanTask.id).where(
+        HumanTask.instance_id == instance.id, HumanTask.status == "open"
+    )
+    db = session.connection()
+    db.execute(
+        sa.update(HumanTask)
+        .where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
+        .values(org_path=path)
+    )
+    db.execute(
+        sa.update(TaskCandidate).where(TaskCandidate.task_id.in_(open_ids)).values(org_path=path)
+    )
 
 
 def set_assignee(session: Session, task: HumanTask, username: str | None) -> None:

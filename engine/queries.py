@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +21,9 @@ from .models import (
     StartGrant,
     TaskCandidate,
     Timer,
+    utcnow,
 )
+from .org import scope_range, within
 
 MAX_PAGE_SIZE = 200
 MAX_PAGE = 100_000
@@ -50,6 +53,15 @@ class Page:
         return (self.number - 1) * self.size
 
 
+TASK_SORTS = {
+    "priority": (HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id),
+    "due": (HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.id),
+    "created": (HumanTask.created_at.desc(), HumanTask.id),
+    "oldest": (HumanTask.created_at, HumanTask.id),
+}
+DUE_FILTERS = ("overdue", "today", "week", "none")
+
+
 @dataclass
 class TaskFilter:
     assignee: str | None = None
@@ -57,6 +69,28 @@ class TaskFilter:
     process_key: str | None = None
     business_key: str | None = None
     status: str = "open"
+    customer_phone: str | None = None
+    due: str | None = None
+    min_priority: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    sort: str | None = None
+
+    @property
+    def is_plain(self) -> bool:
+        """No filter beyond the list itself, so the group inbox can read its index alone."""
+        return not any(
+            (
+                self.process_key,
+                self.business_key,
+                self.customer_phone,
+                self.due,
+                self.min_priority is not None,
+                self.created_from,
+                self.created_to,
+                self.sort not in (None, "priority"),
+            )
+        )
 
 
 def _candidate_of(groups: frozenset[str]) -> Any:
@@ -66,16 +100,30 @@ def _candidate_of(groups: frozenset[str]) -> Any:
 
 
 def _visible(actor: Actor) -> Any:
-    """Tasks a non-admin may see: theirs, their groups', and tasks without candidates."""
+    """Tasks a non-admin may see in its scope: theirs, their groups', those without groups."""
     clauses = [HumanTask.assignee == actor.username, HumanTask.candidate_group.is_(None)]
     if actor.groups:
         clauses.append(_candidate_of(actor.groups))
-    return sa.or_(*clauses)
+    return sa.and_(within(HumanTask.org_path, actor.scope), sa.or_(*clauses))
+
+
+def _due_clause(due: str, now: datetime) -> Any:
+    if due == "overdue":
+        return HumanTask.due_at < now
+    if due == "today":
+        return sa.and_(HumanTask.due_at >= now, HumanTask.due_at < now + timedelta(days=1))
+    if due == "week":
+        return sa.and_(HumanTask.due_at >= now, HumanTask.due_at < now + timedelta(days=7))
+    return HumanTask.due_at.is_(None)
 
 
 def task_query(actor: Actor, flt: TaskFilter) -> Any:
     if flt.status not in ("open", "completed"):
         raise InvalidInput("status must be open or completed")
+    if flt.due is not None and flt.due not in DUE_FILTERS:
+        raise InvalidInput(f"due must be one of {', '.join(DUE_FILTERS)}")
+    if flt.sort is not None and flt.sort not in TASK_SORTS:
+        raise InvalidInput(f"sort must be one of {', '.join(TASK_SORTS)}")
     query = sa.select(HumanTask).where(HumanTask.status == flt.status)
     if flt.status == "completed" and not actor.is_admin:
         query = query.where(
@@ -89,10 +137,22 @@ def task_query(actor: Actor, flt: TaskFilter) -> Any:
     if flt.candidate:
         query = query.where(HumanTask.assignee.is_(None))
         query = query.where(_candidate_of(actor.groups) if actor.groups else sa.false())
+        if not actor.is_admin:
+            query = query.where(within(HumanTask.org_path, actor.scope))
     if flt.process_key:
         query = query.where(HumanTask.process_key == flt.process_key)
     if flt.business_key:
         query = query.where(HumanTask.business_key == flt.business_key)
+    if flt.customer_phone:
+        query = query.where(HumanTask.customer_phone == flt.customer_phone.strip())
+    if flt.due:
+        query = query.where(_due_clause(flt.due, utcnow()))
+    if flt.min_priority is not None:
+        query = query.where(HumanTask.priority >= flt.min_priority)
+    if flt.created_from:
+        query = query.where(HumanTask.created_at >= flt.created_from)
+    if flt.created_to:
+        query = query.where(HumanTask.created_at < flt.created_to)
     return query
 
 
@@ -106,16 +166,20 @@ class TaskPage:
     total_exact: bool = True
 
 
+_SCOPE_SQL = " AND org_path >= :scope_low AND org_path < :scope_high"
+
+
 @functools.cache
-def _group_inbox_sql(groups: int) -> sa.TextClause:
+def _group_inbox_sql(groups: int, scoped: bool) -> sa.TextClause:
     """Each group's first ``:depth`` unclaimed tasks in index order, merged best first.
 
     Written as SQL text because building the equivalent expression on every request cost
-    more than running it; cached per number of groups.
+    more than running it; cached per number of groups and whether a scope limits it.
     """
+    scope = _SCOPE_SQL if scoped else ""
     parts = [
         f"SELECT * FROM (SELECT task_id, priority, created_at FROM task_candidate"
-        f" WHERE group_name = :g{i} AND claimed = :no"
+        f" WHERE group_name = :g{i} AND claimed = :no{scope}"
         f" ORDER BY priority DESC, created_at, task_id LIMIT :depth) AS g{i}"
         for i in range(groups)
     ]
@@ -127,13 +191,21 @@ def _group_inbox_sql(groups: int) -> sa.TextClause:
 
 
 @functools.cache
-def _group_count_sql(groups: int) -> sa.TextClause:
+def _group_count_sql(groups: int, scoped: bool) -> sa.TextClause:
     """Rows and distinct tasks among the first COUNT_CAP + 1 candidate rows of the groups."""
     names = ", ".join(f":g{i}" for i in range(groups))
+    scope = _SCOPE_SQL if scoped else ""
     return sa.text(
         "SELECT count(*), count(DISTINCT task_id) FROM (SELECT task_id FROM task_candidate"
-        f" WHERE group_name IN ({names}) AND claimed = :no LIMIT :cap) AS seen"
+        f" WHERE group_name IN ({names}) AND claimed = :no{scope} LIMIT :cap) AS seen"
     )
+
+
+def _scope_params(actor: Actor) -> dict[str, Any]:
+    if actor.scope is None or actor.is_admin:
+        return {}
+    low, high = scope_range(actor.scope)
+    return {"scope_low": low, "scope_high": high}
 
 
 def group_inbox_ids(actor: Actor, page: Page) -> tuple[sa.TextClause, dict[str, Any]]:
@@ -146,7 +218,9 @@ def group_inbox_ids(actor: Actor, page: Page) -> tuple[sa.TextClause, dict[str, 
     groups = sorted(actor.groups)
     params: dict[str, Any] = {f"g{i}": g for i, g in enumerate(groups)}
     params.update(no=False, depth=page.offset + page.size, size=page.size, skip=page.offset)
-    return _group_inbox_sql(len(groups)), params
+    scope = _scope_params(actor)
+    params.update(scope)
+    return _group_inbox_sql(len(groups), bool(scope)), params
 
 
 def _group_inbox(session: Session, actor: Actor, page: Page) -> TaskPage:
@@ -154,8 +228,10 @@ def _group_inbox(session: Session, actor: Actor, page: Page) -> TaskPage:
         return TaskPage([], 0)
     groups = sorted(actor.groups)
     names = {f"g{i}": g for i, g in enumerate(groups)}
+    scope = _scope_params(actor)
     seen, total = session.execute(
-        _group_count_sql(len(groups)), {**names, "no": False, "cap": COUNT_CAP + 1}
+        _group_count_sql(len(groups), bool(scope)),
+        {**names, **scope, "no": False, "cap": COUNT_CAP + 1},
     ).one()
     statement, params = group_inbox_ids(actor, page)
     ids = session.scalars(statement, params).all()
@@ -166,15 +242,16 @@ def _group_inbox(session: Session, actor: Actor, page: Page) -> TaskPage:
 def list_tasks(session: Session, actor: Actor, flt: TaskFilter, page: Page) -> TaskPage:
     """A page of tasks; the group inbox counts at most COUNT_CAP and says when it stopped."""
     fast = flt.candidate and flt.status == "open" and flt.assignee is None
-    if fast and not flt.process_key and not flt.business_key:
+    if fast and flt.is_plain:
         return _group_inbox(session, actor, page)
     query = task_query(actor, flt)
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
-    order = (
-        (HumanTask.completed_at.desc(),)
-        if flt.status == "completed"
-        else (HumanTask.priority.desc(), HumanTask.created_at, HumanTask.id)
-    )
+    if flt.sort:
+        order = TASK_SORTS[flt.sort]
+    elif flt.status == "completed":
+        order = (HumanTask.completed_at.desc(), HumanTask.id)
+    else:
+        order = TASK_SORTS["priority"]
     rows = session.scalars(query.order_by(*order).offset(page.offset).limit(page.size))
     return TaskPage(list(rows), total or 0)
 
@@ -188,15 +265,10 @@ def get_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
 
 
 def instance_visible(actor: Actor) -> Any:
-    """Instances a non-admin may see: started by them, or with a task that is or was theirs
-    or that waits in one of their groups. Organisation scope narrows this from issue 4 on."""
+    """Instances of the actor's unit and the units below it; HQ and admins see all."""
     if actor.is_admin:
         return sa.true()
-    mine = [HumanTask.assignee == actor.username, HumanTask.completed_by == actor.username]
-    if actor.groups:
-        mine.append(_candidate_of(actor.groups))
-    involved = sa.select(HumanTask.instance_id).where(sa.or_(*mine))
-    return sa.or_(ProcessInstance.started_by == actor.username, ProcessInstance.id.in_(involved))
+    return within(ProcessInstance.org_path, actor.scope)
 
 
 def get_instance(session: Session, actor: Actor, instance_id: int) -> ProcessInstance:

@@ -21,12 +21,14 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
 from . import projection
+from .errors import InvalidInput
 from .models import (
     Incident,
     ProcessDefinition,
     ProcessInstance,
     utcnow,
 )
+from .org import find_unit
 from .state import dump_workflow, load_workflow, prune_history, spec_cache
 
 MAX_VALUE_CHARS = 2000
@@ -215,7 +217,11 @@ def save(
         prune_history(workflow)
         now = utcnow()
         instance.state = dump_workflow(workflow)
+        moved_from = (instance.variables or {}).get(ORG_VARIABLE)
         instance.variables = current_variables(workflow)
+        moved_to = instance.variables.get(ORG_VARIABLE)
+        if moved_to and moved_to != moved_from:
+            follow_org_variable(session, instance, moved_to)
         live = live_tasks(workflow)
         instance.current_activities = current_activities(live)
         instance.updated_at = now
@@ -233,6 +239,24 @@ def save(
         )
         projection.project_waits(session, instance, workflow)
         refresh_status(session, instance)
+
+
+ORG_VARIABLE = "org_unit"
+
+
+def follow_org_variable(session: Session, instance: ProcessInstance, code: Any) -> None:
+    """A process moves its instance by setting ``org_unit`` to a unit's code (dispatch does).
+
+    An unknown code refuses the whole command, so nothing is saved with a wrong owner.
+    """
+    unit = find_unit(session, str(code))
+    if unit is None:
+        raise InvalidInput(
+            f"the process set {ORG_VARIABLE} to {code!r}, which is no organisation unit",
+            {ORG_VARIABLE: "unknown organisation unit"},
+        )
+    if unit.id != instance.org_unit_id:
+        projection.move_instance(session, instance, unit.id, unit.path)
 
 
 def refresh_status(session: Session, instance: ProcessInstance, *, recount: bool = False) -> None:

@@ -21,11 +21,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.commands import Deploy, execute
 from engine.db import make_engine, make_session_factory, normalize_url
-from engine.identity import SYSTEM_ACTOR, Actor, issue_token, upsert_user
+from engine.identity import SYSTEM_ACTOR, Actor, actor_for, issue_token, upsert_user
 from engine.migrate import upgrade
 from engine.models import Base
 from engine.services import registry
 from engine.state import spec_cache
+from forms import models as _form_models  # noqa: F401  (tables join Base.metadata)
+from forms.binding import install as install_forms
+from webapp import models as _web_models  # noqa: F401
 
 BPMN_DIR = Path(__file__).resolve().parent / "bpmn"
 PG_URL = os.environ.get("DATABASE_URL", "")
@@ -59,6 +62,9 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+install_forms()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -112,7 +118,7 @@ class EngineEnv:
 
 USERS = {
     "admin": ([], True),
-    "designer": (["process-designer"], False),
+    "designer": ([], False),
     "agent": (["agents"], False),
     "agent2": (["agents"], False),
     "outlet": (["outlets"], False),
@@ -126,10 +132,11 @@ def engine_env(session_factory: sessionmaker[Session]) -> EngineEnv:
     env = EngineEnv(session_factory)
     with session_factory() as session:
         for name, (groups, admin) in USERS.items():
-            upsert_user(session, username=name, groups=groups, is_admin=admin)
+            roles = {"designer": ["process_designer"], "manager": ["manager"]}.get(name, [])
+            user = upsert_user(session, username=name, groups=groups, is_admin=admin, roles=roles)
+            session.flush()
+            env.actors[name] = actor_for(user)
         session.commit()
-    for name, (groups, admin) in USERS.items():
-        env.actors[name] = Actor(name, frozenset(groups), admin)
     return env
 
 

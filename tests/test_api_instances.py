@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from engine.identity import upsert_user
+from engine.org import upsert_unit
+
 
 @pytest.fixture
 def deployed(api):  # noqa: ANN201
@@ -306,14 +309,15 @@ def test_a_group_name_longer_than_the_column_is_invalid(deployed):
     assert response.status_code == 422
 
 
-def test_users_see_only_instances_they_started_or_work_on(deployed):
-    mine = deployed.start("exclusive", "agent")
-    other = deployed.start("parallel", "admin")
-
-    assert deployed.get(f"/process-instances/{mine['id']}", "agent").status_code == 200
-    assert deployed.get(f"/process-instances/{other['id']}", "outlet").status_code == 404
-    assert deployed.get(f"/process-instances/{mine['id']}/history", "outlet").status_code == 404
-    listed = deployed.get("/process-instances", "outlet").get_json()
-    assert listed["total"] == 0
-    colleague = deployed.get(f"/process-instances/{mine['id']}", "agent2")
-    assert colleague.status_code == 200
+def test_users_see_only_instances_of_their_unit_and_below(deployed):
+    with deployed.env.session_factory() as session:
+        upsert_unit(session, "C1", name="华东中心", kind="center")
+        upsert_unit(session, "O1", name="一号网点", kind="outlet", parent_code="C1")
+        upsert_user(session, username="outlet", org_code="O1")
+        session.commit()
+    hq = deployed.start("exclusive", "agent")
+    assert deployed.get(f"/process-instances/{hq['id']}", "agent").status_code == 200
+    assert deployed.get(f"/process-instances/{hq['id']}", "outlet").status_code == 404
+    assert deployed.get(f"/process-instances/{hq['id']}/history", "outlet").status_code == 404
+    assert deployed.get("/process-instances", "outlet").get_json()["total"] == 0
+    assert deployed.get(f"/process-instances/{hq['id']}", "agent2").status_code == 200

@@ -69,8 +69,8 @@ def test_only_the_assignee_or_an_admin_may_unclaim(api, enter_task):
     assert [t["id"] for t in back] == [enter_task["id"]]
 
 
-def test_assign_hands_the_task_to_another_user(api, enter_task):
-    response = api.post(f"/tasks/{enter_task['id']}/assign", "agent", json={"user": "agent2"})
+def test_a_manager_assigns_the_task_to_another_user(api, enter_task):
+    response = api.post(f"/tasks/{enter_task['id']}/assign", "manager", json={"user": "agent2"})
     assert response.status_code == 200
     assert response.get_json()["assignee"] == "agent2"
     assert api.get("/tasks?assignee=agent2", "admin").get_json()["total"] == 1
@@ -189,7 +189,19 @@ def test_the_assignee_filter_does_not_reveal_other_peoples_tasks(api, enter_task
     assert api.get("/tasks?assignee=agent", "agent2").get_json()["total"] == 1
 
 
+def test_a_candidate_without_an_assigning_role_may_not_assign(api, enter_task):
+    response = api.post(f"/tasks/{enter_task['id']}/assign", "agent", json={"user": "agent2"})
+    assert response.status_code == 403
+    assert api.get(f"/tasks/{enter_task['id']}").get_json()["assignee"] is None
+
+
+def test_the_assignee_may_delegate_to_another_candidate(api, enter_task):
+    api.post(f"/tasks/{enter_task['id']}/claim", "agent")
+    response = api.post(f"/tasks/{enter_task['id']}/assign", "agent", json={"user": "agent2"})
+    assert response.get_json()["assignee"] == "agent2"
+
+
 def test_a_task_cannot_be_assigned_to_someone_outside_its_groups(api, enter_task):
-    response = api.post(f"/tasks/{enter_task['id']}/assign", "agent", json={"user": "outlet"})
+    response = api.post(f"/tasks/{enter_task['id']}/assign", "manager", json={"user": "outlet"})
     assert response.status_code == 422
     assert api.get(f"/tasks/{enter_task['id']}").get_json()["assignee"] is None

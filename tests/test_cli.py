@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from engine.db import make_engine
-from engine.identity import user_for_token
+from engine.identity import actor_for, find_user, user_for_token
 from engine.models import ProcessInstance
 from tests.conftest import BPMN_DIR
 from webapp.cli import cli as main
@@ -130,3 +130,67 @@ def test_a_database_without_tables_gives_a_message_not_a_traceback(tmp_path):
     assert result.returncode == 1
     assert "csm db upgrade" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_deploy_takes_form_files_beside_the_bpmn(csm):
+    result = csm(
+        "deploy", str(BPMN_DIR / "form_review.bpmn"), str(BPMN_DIR / "test_review.form.json")
+    )
+    assert result.exit_code == 0
+    assert result.output.splitlines() == ["form_review 1 new", "test_review 1 new"]
+
+
+def test_org_add_builds_the_tree_and_user_add_places_a_user_in_it(csm, session):
+    assert csm("org", "add", "C1", "--name", "华东中心", "--kind", "center").exit_code == 0
+    assert (
+        csm(
+            "org", "add", "O1", "--name", "浦东网点", "--kind", "outlet", "--parent", "C1"
+        ).exit_code
+        == 0
+    )
+    added = csm("user", "add", "zw", "--org", "O1", "--role", "engineer", "--group", "outlets")
+    assert added.exit_code == 0
+    user = find_user(session, "zw")
+    assert (user.org_unit.code, user.roles, user.group_names) == ("O1", ["engineer"], ["outlets"])
+    assert actor_for(user).scope == user.org_unit.path
+
+
+def test_a_user_without_a_unit_belongs_to_hq(csm, session):
+    csm("user", "add", "lina")
+    assert find_user(session, "lina").org_unit.code == "HQ"
+
+
+def test_org_add_with_an_unknown_parent_exits_1_with_a_message(csm):
+    result = csm("org", "add", "O9", "--name", "x", "--kind", "outlet", "--parent", "NOPE")
+    assert result.exit_code == 1
+    assert "NOPE" in result.output
+
+
+def test_user_add_with_an_unknown_role_exits_1_and_saves_nothing(csm, session):
+    result = csm("user", "add", "zw", "--role", "wizard")
+    assert result.exit_code == 1
+    assert "wizard" in result.output
+    assert find_user(session, "zw") is None
+
+
+def test_csv_imports_load_units_then_users(csm, session, tmp_path):
+    units = tmp_path / "units.csv"
+    units.write_text("code,name,kind,parent\nC1,华东中心,center,\nO1,浦东网点,outlet,C1\n")
+    users = tmp_path / "users.csv"
+    users.write_text(
+        "username,display_name,org,roles,groups,password,admin\n"
+        "zw,张伟,O1,outlet_manager;engineer,outlets,secret12,no\n"
+    )
+    assert csm("org", "import", str(units)).output.strip() == "2 units saved"
+    assert csm("user", "import", str(users)).output.strip() == "1 users saved"
+    user = find_user(session, "zw")
+    assert user.roles == ["engineer", "outlet_manager"] and user.org_unit.code == "O1"
+
+
+def test_a_bad_csv_row_refuses_the_whole_file_naming_its_line(csm, session, tmp_path):
+    users = tmp_path / "users.csv"
+    users.write_text("username,org\nok,HQ\nbad,NOWHERE\n")
+    result = csm("user", "import", str(users))
+    assert result.exit_code == 1
+    assert "line 3" in result.output
+    assert find_user(session, "ok") is None

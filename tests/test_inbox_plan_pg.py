@@ -46,19 +46,21 @@ def loaded_pg(database_url: str) -> str:
         conn.execute(
             sa.text(
                 "INSERT INTO human_task (id, instance_id, process_key, name, title,"
-                " candidate_group, assignee, priority, status, created_at)"
+                " candidate_group, assignee, priority, status, created_at, org_path)"
                 " SELECT md5(g::text)::uuid::text, 1, 'p', 't', 't', 'g' || (g % :groups),"
                 " CASE WHEN g % 7 = 0 THEN 'user' || (g % 300) END, g % 100,"
                 " CASE WHEN g % 5 = 0 THEN 'open' ELSE 'completed' END,"
-                " now() - (g || ' seconds')::interval"
+                " now() - (g || ' seconds')::interval,"
+                " '/1/' || (10 + g % 5) || '/' || (100 + g % 40) || '/'"
                 " FROM generate_series(1, :tasks) g"
             ),
             {"groups": GROUPS, "tasks": TASKS},
         )
         conn.execute(
             sa.text(
-                "INSERT INTO task_candidate (task_id, group_name, claimed, priority, created_at)"
-                " SELECT id, candidate_group, assignee IS NOT NULL, priority, created_at"
+                "INSERT INTO task_candidate"
+                " (task_id, group_name, claimed, priority, created_at, org_path)"
+                " SELECT id, candidate_group, assignee IS NOT NULL, priority, created_at, org_path"
                 " FROM human_task"
                 " WHERE status = 'open'"
             )
@@ -98,3 +100,18 @@ def test_my_tasks_read_through_the_assignee_index(loaded_pg):
     plan = _plan(loaded_pg, query.order_by(sa.text("priority DESC, created_at")))
     assert "Seq Scan on human_task" not in plan, plan
     assert "ix_human_task_assignee_open" in plan, plan
+
+
+def test_an_outlets_group_inbox_reads_through_indexes(loaded_pg):
+    actor = Actor("user1", frozenset({"g1", "g2", "g3"}), scope="/1/11/101/")
+    statement, params = group_inbox_ids(actor, Page(1, 50))
+    plan = _plan(loaded_pg, statement, params)
+    assert "Seq Scan" not in plan, plan
+    assert "ix_task_candidate" in plan, plan
+
+
+def test_an_outlets_task_search_stays_in_its_scope_through_an_index(loaded_pg):
+    actor = Actor("user7", frozenset({"g1"}), scope="/1/11/101/")
+    query = task_query(actor, TaskFilter(assignee="me"))
+    plan = _plan(loaded_pg, query.order_by(sa.text("priority DESC, created_at")))
+    assert "Seq Scan on human_task" not in plan, plan

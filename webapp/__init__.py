@@ -23,6 +23,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     db.init_app(app)
+    from forms.binding import install
+
+    install()
     with app.app_context():
         install_sqlite_pragmas(db.engine)
 
@@ -34,6 +37,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(api_bp)
     register_error_handlers(app)
+
+    from . import auth, i18n, ui
+
+    auth.init_app(app)
+    auth.csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
+    i18n.init_app(app)
+    ui.init_app(app)  # after the API's error handlers: HTML error pages outside /api/
 
     from . import timers
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from engine.commands import Deploy, execute
 from engine.db import database_url, make_engine, make_session_factory
 from engine.errors import DeploymentError, EngineError
-from engine.identity import SYSTEM_ACTOR, find_user, issue_token, upsert_user
+from engine.identity import ROLES, SYSTEM_ACTOR, find_user, issue_token, upsert_user
+from engine.models import ORG_KINDS
 
 MODEL_SUFFIXES = (".bpmn", ".dmn")
 
@@ -23,9 +24,13 @@ MODEL_SUFFIXES = (".bpmn", ".dmn")
 def session_scope() -> Iterator[Session]:
     engine = make_engine()
     factory = make_session_factory(engine)
-    with factory() as session:
-        yield session
-    engine.dispose()
+    try:
+        with factory() as session:
+            yield session
+    except EngineError as exc:
+        fail(str(exc))
+    finally:
+        engine.dispose()
 
 
 def fail(message: str) -> None:
@@ -36,6 +41,9 @@ def fail(message: str) -> None:
 @click.group()
 def cli() -> None:
     """After-sales customer-service platform."""
+    from forms.binding import install
+
+    install()
 
 
 def main() -> None:
@@ -68,7 +76,11 @@ def collect_model_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in MODEL_SUFFIXES)
+            found = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in MODEL_SUFFIXES or p.name.endswith(".form.json")
+            )
             files.extend((str(p), p.read_bytes()) for p in found)
         elif path.is_file():
             files.append((str(path), path.read_bytes()))
@@ -80,10 +92,10 @@ def collect_model_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 def deploy(paths: tuple[str, ...]) -> None:
-    """Deploy .bpmn and .dmn files (a folder means all of them)."""
+    """Deploy .bpmn, .dmn and .form.json files (a folder means all of them)."""
     files = collect_model_files(paths)
     if not files:
-        fail("no .bpmn or .dmn files found")
+        fail("no .bpmn, .dmn or .form.json files found")
     with session_scope() as session:
         try:
             results = execute(session, Deploy(files, source="cli"), SYSTEM_ACTOR)
@@ -114,9 +126,20 @@ def user() -> None:
 @user.command("add")
 @click.argument("username")
 @click.option("--group", "groups", multiple=True, help="a candidate group (repeatable)")
+@click.option("--role", "roles", multiple=True, help=f"a role (repeatable): {', '.join(ROLES)}")
+@click.option("--org", "org", default=None, help="the unit's code (default HQ)")
+@click.option("--name", "display_name", default=None, help="the name shown in the UI")
 @click.option("--admin", is_flag=True, help="make the user an administrator")
 @click.option("--password", default=None)
-def user_add(username: str, groups: tuple[str, ...], admin: bool, password: str | None) -> None:
+def user_add(
+    username: str,
+    groups: tuple[str, ...],
+    roles: tuple[str, ...],
+    org: str | None,
+    display_name: str | None,
+    admin: bool,
+    password: str | None,
+) -> None:
     """Create a user, or update the one with that name."""
     from werkzeug.security import generate_password_hash
 
@@ -125,11 +148,58 @@ def user_add(username: str, groups: tuple[str, ...], admin: bool, password: str 
             session,
             username=username,
             groups=list(groups) if groups else None,
+            roles=list(roles) if roles else None,
+            org_code=org,
+            display_name=display_name,
             is_admin=True if admin else None,
             password_hash=generate_password_hash(password) if password else None,
         )
         session.commit()
     click.echo(f"user {username} saved")
+
+
+@user.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def user_import(path: str) -> None:
+    """Create or update users from a CSV file (username,display_name,org,roles,groups,...)."""
+    from .people_csv import import_users
+
+    with session_scope() as session:
+        count = import_users(session, Path(path).read_text(encoding="utf-8-sig"))
+        session.commit()
+    click.echo(f"{count} users saved")
+
+
+@cli.group()
+def org() -> None:
+    """The organisation tree."""
+
+
+@org.command("add")
+@click.argument("code")
+@click.option("--name", required=True)
+@click.option("--kind", required=True, type=click.Choice(ORG_KINDS))
+@click.option("--parent", default=None, help="the parent unit's code (default HQ)")
+def org_add(code: str, name: str, kind: str, parent: str | None) -> None:
+    """Create an organisation unit, or update the one with that code."""
+    from engine.org import upsert_unit
+
+    with session_scope() as session:
+        unit = upsert_unit(session, code, name=name, kind=kind, parent_code=parent)
+        session.commit()
+        click.echo(f"unit {unit.code} saved")
+
+
+@org.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def org_import(path: str) -> None:
+    """Create or update units from a CSV file (code,name,kind,parent), parents first."""
+    from .people_csv import import_units
+
+    with session_scope() as session:
+        count = import_units(session, Path(path).read_text(encoding="utf-8-sig"))
+        session.commit()
+    click.echo(f"{count} units saved")
 
 
 @user.command("token")

@@ -1,4 +1,4 @@
-"""Demo data: users in the groups the sample processes name, the processes, a few instances.
+"""Demo data: an organisation tree, its people, the processes and forms, a few instances.
 
 Idempotent: users are upserted, unchanged files deploy as no-ops, and instances are started
 only when no demo instance exists yet.
@@ -14,43 +14,111 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 from engine.commands import Complete, CorrelateMessage, Deploy, StartInstance, execute
-from engine.identity import DESIGNER_GROUP, SYSTEM_ACTOR, actor_for, upsert_user
+from engine.identity import SYSTEM_ACTOR, actor_for, upsert_user
 from engine.models import HumanTask, ProcessInstance
+from engine.org import upsert_unit
+from forms import survey
 
-BPMN_DIR = Path(__file__).resolve().parent.parent / "bpmn"
+ROOT = Path(__file__).resolve().parent.parent
+BPMN_DIR = ROOT / "bpmn"
+FORMS_DIR = ROOT / "forms"
 DEMO_PASSWORD = "demo1234"
 
-USERS = [
-    ("admin", "系统管理员", [], True),
-    ("designer", "流程设计员", [DESIGNER_GROUP], False),
-    ("agent", "座席 王芳", ["agents"], False),
-    ("agent2", "座席 李娜", ["agents"], False),
-    ("outlet", "网点 张伟", ["outlets"], False),
-    ("manager", "经理 刘洋", ["agents", "outlets", "managers"], False),
+UNITS = [
+    ("HQ", "总部", "hq", None),
+    ("HQ-CC", "呼叫中心", "department", "HQ"),
+    ("HQ-QA", "质量管理部", "department", "HQ"),
+    ("C-EAST", "华东服务中心", "center", "HQ"),
+    ("C-SOUTH", "华南服务中心", "center", "HQ"),
+    ("O-SH-PD", "上海浦东网点", "outlet", "C-EAST"),
+    ("O-HZ-XH", "杭州西湖网点", "outlet", "C-EAST"),
+    ("O-GZ-TH", "广州天河网点", "outlet", "C-SOUTH"),
 ]
 
-SAMPLES = [
-    ("DEMO-0001", {"customer_name": "陈静", "phone": "13800000001", "needs_visit": True}),
-    ("DEMO-0002", {"customer_name": "杨磊", "phone": "13800000002", "needs_visit": False}),
-    ("DEMO-0003", {"customer_name": "赵敏", "phone": "13800000003", "needs_visit": True}),
+# username, display name, unit, roles, candidate groups, admin
+USERS = [
+    ("admin", "系统管理员", "HQ", ["admin"], [], True),
+    ("designer", "流程设计员 周涛", "HQ", ["process_designer"], [], False),
+    ("manager", "经理 刘洋", "HQ", ["manager"], ["managers"], False),
+    ("lead", "座席组长 孙丽", "HQ-CC", ["team_lead", "agent"], ["agents"], False),
+    ("agent", "座席 王芳", "HQ-CC", ["agent"], ["agents"], False),
+    ("agent2", "座席 李娜", "HQ-CC", ["agent"], ["agents"], False),
+    ("center", "华东中心 吴强", "C-EAST", ["center_staff"], ["centers"], False),
+    ("outlet", "浦东网点 张伟", "O-SH-PD", ["outlet_manager"], ["outlets"], False),
+    ("engineer", "工程师 赵磊", "O-SH-PD", ["engineer"], ["outlets"], False),
+    ("outlet2", "天河网点 黄敏", "O-GZ-TH", ["outlet_manager"], ["outlets"], False),
 ]
+
+_REQUEST = {
+    "address": "上海市浦东新区世纪大道 100 号",
+    "product_model": "KFR-35GW",
+    "urgency": "normal",
+}
+SAMPLES = [
+    (
+        "DEMO-0001",
+        {
+            **_REQUEST,
+            "customer_name": "陈静",
+            "phone": "13800000001",
+            "fault_description": "空调不制冷",
+            "needs_visit": True,
+            "org_unit": "O-SH-PD",
+        },
+    ),
+    (
+        "DEMO-0002",
+        {
+            **_REQUEST,
+            "customer_name": "杨磊",
+            "phone": "13800000002",
+            "fault_description": "遥控器失灵，电话指导已解决",
+            "needs_visit": False,
+        },
+    ),
+    (
+        "DEMO-0003",
+        {
+            **_REQUEST,
+            "customer_name": "赵敏",
+            "phone": "13800000003",
+            "address": "广州市天河区体育西路 20 号",
+            "fault_description": "洗衣机漏水",
+            "needs_visit": True,
+            "org_unit": "O-GZ-TH",
+        },
+    ),
+]
+
+
+def demo_files() -> list[tuple[str, bytes]]:
+    """The BPMN, DMN and form files a fresh installation deploys."""
+    paths = sorted(BPMN_DIR.glob("*.bpmn")) + sorted(BPMN_DIR.glob("*.dmn"))
+    paths += sorted(FORMS_DIR.glob("*.form.json"))
+    return [(str(p), p.read_bytes()) for p in paths]
 
 
 def load_demo(session: Session) -> Iterator[str]:
+    for code, name, kind, parent in UNITS:
+        upsert_unit(session, code, name=name, kind=kind, parent_code=parent)
     users = {}
-    for username, name, groups, admin in USERS:
+    password = generate_password_hash(DEMO_PASSWORD)
+    for username, name, unit, roles, groups, admin in USERS:
         users[username] = upsert_user(
             session,
             username=username,
             display_name=name,
             groups=groups,
             is_admin=admin,
-            password_hash=generate_password_hash(DEMO_PASSWORD),
+            org_code=unit,
+            roles=roles,
+            password_hash=password,
         )
     session.commit()
-    yield f"users: {', '.join(u for u, *_ in USERS)} (password {DEMO_PASSWORD})"
+    yield f"units: {', '.join(u[0] for u in UNITS)}"
+    yield f"users: {', '.join(u[0] for u in USERS)} (password {DEMO_PASSWORD})"
 
-    files = [(str(p), p.read_bytes()) for p in sorted(BPMN_DIR.glob("*.bpmn"))]
+    files = demo_files()
     for result in execute(session, Deploy(files, source="demo"), SYSTEM_ACTOR):
         yield f"{result.key} {result.version} {'new' if result.created else 'unchanged'}"
 
@@ -62,28 +130,74 @@ def load_demo(session: Session) -> Iterator[str]:
     if exists:
         yield "demo instances already present"
         return
+    _survey(session)
+    session.commit()
     agent = actor_for(users["agent"])
-    outlet = actor_for(users["outlet"])
+    engineer = actor_for(users["engineer"])
     for business_key, data in SAMPLES:
         instance = execute(
             session,
-            StartInstance("demo_service_request", business_key=business_key),
+            StartInstance("demo_service_request", business_key=business_key, variables=data),
             agent,
         )
-        task = _open_task(session, instance.id, "record_request")
-        execute(session, Complete(task.id, data=data), agent)
         yield f"started {business_key} as instance {instance.id}"
     first = session.scalar(
         sa.select(ProcessInstance).where(ProcessInstance.business_key == "DEMO-0001")
     )
     visit = _open_task(session, first.id, "visit")
-    execute(session, Complete(visit.id, data={"visit_note": "已上门检测"}), outlet)
+    execute(session, Complete(visit.id, data=WORK_REPORT), engineer)
     execute(
         session,
         CorrelateMessage("work_report_received", "DEMO-0001", {"fault": "压缩机不启动"}),
         SYSTEM_ACTOR,
     )
     yield "DEMO-0001 visited and reported; waiting for the callback"
+
+
+# A 1x1 transparent PNG: the shape of what the signature pad sends.
+SIGNATURE = (
+    "data:image/png;base64,"
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+WORK_REPORT = {
+    "check_in_at": "2026-11-20T10:30",
+    "fault_class": "refrigeration",
+    "solution": "补充冷媒，更换压缩机启动电容",
+    "parts_used": [{"code": "CAP-35", "name": "启动电容", "qty": 1, "unit_price": 45.0}],
+    "visit_fee": 50,
+    "customer_signature": SIGNATURE,
+}
+
+SURVEY_ITEMS = [
+    (
+        "ATTITUDE",
+        "您对工程师的服务态度是否满意？",
+        "Were you satisfied with the engineer's manner?",
+        "score",
+        2.0,
+    ),
+    (
+        "ONTIME",
+        "工程师是否按约定时间上门？",
+        "Did the engineer arrive at the agreed time?",
+        "yes_no",
+        1.0,
+    ),
+    ("FIXED", "故障是否已经解决？", "Was the fault fixed?", "yes_no", 2.0),
+    ("REMARK", "您还有什么意见或建议？", "Any other remarks?", "text", 1.0),
+]
+
+
+def _survey(session: Session) -> None:
+    """The callback survey of repair orders: items and their binding, created once."""
+    codes = []
+    existing = {item.code for item in survey.list_items(session, include_inactive=True)}
+    for code, zh, en, kind, weight in SURVEY_ITEMS:
+        codes.append(code)
+        if code not in existing:
+            survey.create_item(session, code, zh, en, kind, weight=weight, required=kind != "text")
+    session.flush()
+    survey.bind(session, "repair", codes)
 
 
 def _open_task(session: Session, instance_id: int, name: str) -> HumanTask:

@@ -8,12 +8,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine.db import make_engine, make_session_factory
 from engine.scheduler import fire_due_timers as fire_due
+from forms.binding import install as install_forms
 
 from .celery_app import celery
 
 
 @cache
 def session_factory() -> sessionmaker[Session]:
+    install_forms()  # tasks a timer creates pin their form version
     return make_session_factory(make_engine())
 
 

@@ -8,10 +8,19 @@ small command classes with one ``execute(context)``, and one executor that commi
 from .definitions import Deploy, GrantStart
 from .events import CorrelateMessage, FireTimer, RetryIncident
 from .executor import CommandContext, check_variables, execute
-from .instances import Resume, SetVariables, StartInstance, Suspend, Terminate, start_instance
+from .instances import (
+    AddComment,
+    Resume,
+    SetVariables,
+    StartInstance,
+    Suspend,
+    Terminate,
+    start_instance,
+)
 from .tasks import Assign, Claim, Complete, Unclaim
 
 __all__ = [
+    "AddComment",
     "Assign",
     "Claim",
     "CommandContext",

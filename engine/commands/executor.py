@@ -25,6 +25,7 @@ from ..models import (
     ProcessInstance,
     utcnow,
 )
+from ..org import find_unit
 
 _IDENTIFIER = re.compile(r"^[A-Za-z\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$")
 _RESERVED = {"True", "False", "None", "and", "or", "not", "if", "else", "for", "in", "is", "lambda"}
@@ -166,6 +167,21 @@ def audit(
             }
         ],
     )
+
+
+def check_org_variable(context: CommandContext, data: dict[str, Any]) -> dict[str, Any]:
+    """Data that names an owning unit (``org_unit``) must name one in the actor's scope, so
+    no one hands an instance to a unit they cannot see."""
+    code = data.get(runtime.ORG_VARIABLE)
+    if code is None:
+        return data
+    unit = find_unit(context.session, str(code))
+    if unit is None or not context.actor.sees(unit.path):
+        raise InvalidInput(
+            f"no organisation unit {code!r} in your scope",
+            {runtime.ORG_VARIABLE: "not in scope"},
+        )
+    return data
 
 
 def load_instance(session: Session, instance_id: int) -> ProcessInstance:

@@ -8,21 +8,25 @@ from typing import Any
 import sqlalchemy as sa
 from SpiffWorkflow.util.task import TaskState
 
-from .. import projection, runtime
+from .. import projection, runtime, task_forms
 from ..deployment import find_definition
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound
 from ..identity import may_start
 from ..models import (
+    Comment,
     Incident,
+    OrgUnit,
     ProcessDefinition,
     ProcessInstance,
     utcnow,
 )
+from ..org import find_unit, root_unit
 from ..state import new_workflow
 from .executor import (
     CommandContext,
     advance,
     audit,
+    check_org_variable,
     check_variables,
     load_instance,
     require_active,
@@ -37,18 +41,43 @@ class StartInstance:
     business_key: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
     check_permission: bool = True
+    org_unit: str | None = None
+    locale: str = "zh"
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
-        variables = check_variables(self.variables)
+        variables = check_org_variable(context, check_variables(self.variables))
+        unit = owning_unit(context, self.org_unit)
         definition = find_definition(session, self.process_key, self.version)
         if definition is None:
             which = f" version {self.version}" if self.version else ""
             raise NotFound(f"process {self.process_key!r}{which} is not deployed")
         if self.check_permission and not may_start(session, context.actor, definition):
             raise Forbidden(f"you may not start process {self.process_key!r}")
-        instance, _ = start_instance(context, definition, self.business_key, variables)
+        if definition.start_form_key:
+            version = task_forms.current_version(session, definition.start_form_key)
+            errors = task_forms.field_errors(
+                session, definition.start_form_key, version, variables, self.locale
+            )
+            if errors:
+                raise InvalidInput("the start form has errors", {"fields": errors})
+        instance, _ = start_instance(context, definition, self.business_key, variables, unit=unit)
         return instance
+
+
+def owning_unit(context: CommandContext, code: str | None) -> OrgUnit:
+    """The unit a new instance belongs to: the one named, if the starter's scope holds it,
+    else the starter's own; HQ for the system."""
+    session, actor = context.session, context.actor
+    if code:
+        unit = find_unit(session, code)
+        if unit is None or not actor.sees(unit.path):
+            raise InvalidInput(
+                f"no organisation unit {code!r} in your scope", {"org_unit": "not in scope"}
+            )
+        return unit
+    unit = session.get(OrgUnit, actor.unit_id) if actor.unit_id is not None else None
+    return unit if unit is not None else root_unit(session)
 
 
 def start_instance(
@@ -58,10 +87,12 @@ def start_instance(
     variables: dict[str, Any],
     *,
     run: bool = True,
+    unit: OrgUnit | None = None,
 ) -> tuple[ProcessInstance, Any]:
     spec, subprocess_specs = runtime.definition_spec(context.session, definition.id)
     workflow = new_workflow(spec, subprocess_specs)
     projection.track(workflow, [])
+    unit = unit if unit is not None else owning_unit(context, None)
     workflow.task_tree.data.update(variables)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(variables)
@@ -74,6 +105,8 @@ def start_instance(
         status="running",
         state="",
         variables={},
+        org_unit_id=unit.id,
+        org_path=unit.path,
     )
     context.session.add(instance)
     context.session.flush()
@@ -164,3 +197,41 @@ class SetVariables:
         runtime.save(session, instance, workflow)
         audit(context, "set_variables", instance, old=old, details={"keys": sorted(variables)})
         return instance
+
+
+MAX_COMMENT_CHARS = 4000
+
+
+@dataclass
+class AddComment:
+    """A remark on an instance (optionally on one of its tasks) by someone who may see it."""
+
+    instance_id: int
+    body: str
+    task_id: str | None = None
+
+    def execute(self, context: CommandContext) -> Comment:
+        body = (self.body or "").strip()
+        if not body or len(body) > MAX_COMMENT_CHARS:
+            raise InvalidInput(
+                f"a comment has 1 to {MAX_COMMENT_CHARS} characters", {"body": "length"}
+            )
+        instance = load_instance(context.session, self.instance_id)
+        if not context.actor.sees(instance.org_path):
+            raise NotFound(f"process instance {self.instance_id} not found")
+        comment = Comment(
+            instance_id=instance.id,
+            task_id=self.task_id,
+            author=context.actor.username,
+            body=body,
+        )
+        context.session.add(comment)
+        audit(
+            context,
+            "comment",
+            instance,
+            old=instance.variables,
+            task_id=self.task_id,
+            details={"body": body[:200]},
+        )
+        return comment

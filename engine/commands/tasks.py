@@ -9,9 +9,9 @@ from uuid import UUID
 import sqlalchemy as sa
 from SpiffWorkflow.util.task import TaskState
 
-from .. import projection, runtime
+from .. import projection, runtime, task_forms
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..identity import find_user, may_work_task, task_groups
+from ..identity import actor_for, find_user, may_work_task, task_groups
 from ..models import (
     HumanTask,
     ProcessInstance,
@@ -21,6 +21,7 @@ from .executor import (
     CommandContext,
     advance,
     audit,
+    check_org_variable,
     check_variables,
     require_active,
 )
@@ -115,31 +116,47 @@ class Assign(_TaskCommand):
         allowed = (
             actor.is_admin
             or task.assignee == actor.username
-            or (task.assignee is None and bool(task_groups(task) & actor.groups))
+            or (actor.may_assign and actor.sees(task.org_path))
         )
         if not allowed:
-            raise Forbidden("you may not assign this task")
+            raise Forbidden("only the assignee, team leads and managers may assign this task")
         target = find_user(context.session, self.user) if self.user else None
-        if target is None:
+        if target is None or not target.active:
             raise InvalidInput(f"unknown user {self.user!r}", {"user": "unknown user"})
         groups = task_groups(task)
-        if groups and not actor.is_admin and not (set(target.group_names) & groups):
+        target_actor = actor_for(target)
+        if not target_actor.is_admin and groups and not (target_actor.groups & groups):
             raise InvalidInput(
                 f"{target.username} is in none of the task's groups", {"user": "not a candidate"}
             )
+        if not target_actor.sees(task.org_path) or not actor.sees(_unit_path(target)):
+            raise InvalidInput(
+                f"{target.username} is outside this task's organisation scope",
+                {"user": "out of scope"},
+            )
         return _reassign(context, "assign", task, instance, target.username)
+
+
+def _unit_path(user: Any) -> str:
+    return user.org_unit.path if user.org_unit is not None else ""
 
 
 @dataclass
 class Complete(_TaskCommand):
     data: dict[str, Any] = field(default_factory=dict)
+    locale: str = "zh"
 
     def execute(self, context: CommandContext) -> HumanTask:
         session = context.session
         task, instance = self._open_task(context)
         if not may_work_task(context.actor, task):
             raise Forbidden("this task is not yours to complete")
-        data = check_variables(self.data, "data")
+        data = check_org_variable(context, check_variables(self.data, "data"))
+        errors = task_forms.field_errors(
+            session, task.form_key, task.form_version, data, self.locale
+        )
+        if errors:
+            raise InvalidInput("the form has errors", {"fields": errors})
         workflow = runtime.load(session, instance)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):

@@ -9,6 +9,7 @@ from engine.commands import Resume, SetVariables, StartInstance, Suspend, Termin
 from engine.models import ProcessInstance
 
 from ..extensions import db
+from ..tasking import pick_locale
 from . import bp
 from .auth import current_actor
 from .common import (
@@ -71,6 +72,8 @@ def start_instance():  # noqa: ANN201
             version=_optional_int(body.get("version"), "version"),
             business_key=_optional_str(body.get("business_key"), "business_key"),
             variables=body.get("variables") or {},
+            org_unit=_optional_str(body.get("org_unit"), "org_unit"),
+            locale=pick_locale(request.headers.get("Accept-Language")),
         )
     )
     return jsonify(instance_json(instance.id)), 201

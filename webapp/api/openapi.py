@@ -199,6 +199,10 @@ def build_document() -> dict[str, Any]:
                             "version": {"type": "integer"},
                             "business_key": {"type": "string"},
                             "variables": {"type": "object"},
+                            "org_unit": {
+                                "type": "string",
+                                "description": "code of the owning unit, in the caller's scope",
+                            },
                         },
                     }
                 ),
@@ -269,7 +273,16 @@ def build_document() -> dict[str, Any]:
                 "200",
                 list_of("Task"),
                 {"422"},
-                parameters=_query("assignee", "candidate", "process_key", "business_key", "status")
+                parameters=_query(
+                    "assignee",
+                    "candidate",
+                    "process_key",
+                    "business_key",
+                    "status",
+                    "customer_phone",
+                    "due",
+                    "sort",
+                )
                 + PAGING,
             )
         },

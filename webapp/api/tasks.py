@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from uuid import UUID
-
 from flask import jsonify, request
 
-from engine import queries, runtime
-from engine.commands import Assign, Claim, Complete, Unclaim
-from engine.models import ProcessInstance
+from engine import queries
+from engine.commands import Assign, Claim, Unclaim
 
 from ..extensions import db
+from ..tasking import complete_task, pick_locale, task_data, task_form
 from . import bp
 from .auth import current_actor
 from .common import json_body, page_args, run, task_json
@@ -29,6 +27,9 @@ def list_tasks():  # noqa: ANN201
         process_key=request.args.get("process_key") or None,
         business_key=request.args.get("business_key") or None,
         status=request.args.get("status") or "open",
+        customer_phone=request.args.get("customer_phone") or None,
+        due=request.args.get("due") or None,
+        sort=request.args.get("sort") or None,
     )
     page = queries.list_tasks(db.session, actor, flt, page_args())
     return jsonify(
@@ -40,23 +41,15 @@ def list_tasks():  # noqa: ANN201
     )
 
 
-def _task_data(task) -> dict:  # noqa: ANN001
-    instance = db.session.get(ProcessInstance, task.instance_id)
-    if task.status == "open" and instance.state:
-        workflow = runtime.load(db.session, instance)
-        spiff_task = workflow.get_task_from_id(UUID(task.id))
-        if spiff_task is not None:
-            return runtime.jsonable(spiff_task.data)
-    return instance.variables or {}
-
-
 @bp.get("/tasks/<task_id>")
 def get_task(task_id: str):  # noqa: ANN201
     actor = current_actor()
     task = queries.get_task(db.session, actor, task_id)
     body = task_json(task)
-    body["form"] = None
-    body["data"] = _task_data(task)
+    locale = pick_locale(request.headers.get("Accept-Language"))
+    body["form"] = task_form(db.session, task, locale)
+    body["form_version"] = task.form_version
+    body["data"] = task_data(db.session, task)
     return jsonify(body)
 
 
@@ -91,4 +84,5 @@ def complete(task_id: str):  # noqa: ANN201
     data = json_body().get("data", {})
     if not isinstance(data, dict):
         raise ApiError(422, "invalid", "data must be a JSON object", {"data": "not an object"})
-    return jsonify(task_json(run(Complete(task_id, data=data))))
+    locale = pick_locale(request.headers.get("Accept-Language"))
+    return jsonify(task_json(complete_task(db.session, current_actor(), task_id, data, locale)))

@@ -1,0 +1,44 @@
+"""Where the engine meets form definitions, without knowing their format.
+
+A task pins the version of its form when it is created, and a completion is checked
+against that version. The forms package installs the binding; without one, tasks carry no
+version and completions are not checked (an engine used without forms).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from sqlalchemy.orm import Session
+
+
+class FormBinding(Protocol):
+    def current_version(self, session: Session, form_key: str) -> int | None:
+        """The version a task created now should be checked against; None if no such form."""
+
+    def field_errors(
+        self, session: Session, form_key: str, version: int, data: dict, locale: str
+    ) -> dict[str, list[str]]:
+        """Errors per field path of ``data`` against that form version; empty when valid."""
+
+
+_binding: FormBinding | None = None
+
+
+def install(binding: FormBinding | None) -> None:
+    global _binding
+    _binding = binding
+
+
+def current_version(session: Session, form_key: str | None) -> int | None:
+    if _binding is None or not form_key:
+        return None
+    return _binding.current_version(session, form_key)
+
+
+def field_errors(
+    session: Session, form_key: str | None, version: int | None, data: dict, locale: str
+) -> dict[str, list[str]]:
+    if _binding is None or not form_key or version is None:
+        return {}
+    return _binding.field_errors(session, form_key, version, data, locale)

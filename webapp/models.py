@@ -1,0 +1,67 @@
+"""Tables of the web front end: sign-in sessions and attempts, saved inbox filters, uploads."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from engine.models import Base, utcnow
+
+
+class LoginSession(Base):
+    """A server-side sign-in: the cookie carries only its random id, so it can be revoked."""
+
+    __tablename__ = "login_session"
+
+    id: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("app_user.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(300))
+
+
+class LoginAttempt(Base):
+    """Failed sign-ins per user name, so repeated guessing is slowed down across workers."""
+
+    __tablename__ = "login_attempt"
+
+    username: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
+    blocked_until: Mapped[datetime | None]
+
+
+class SavedFilter(Base):
+    """An inbox filter a user named and keeps."""
+
+    __tablename__ = "saved_filter"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("app_user.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(80))
+    list_name: Mapped[str] = mapped_column(sa.String(20))
+    query: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attachment(Base):
+    """An uploaded file (a photo in a work report); the bytes live under the instance folder."""
+
+    __tablename__ = "attachment"
+
+    id: Mapped[str] = mapped_column(sa.String(36), primary_key=True)
+    file_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    uploaded_by: Mapped[str] = mapped_column(sa.String(80))
+    org_path: Mapped[str] = mapped_column(sa.String(400), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,89 @@
+"""Bulk loading of organisation units and users from CSV, all or nothing.
+
+Units: ``code,name,kind,parent``. Users: ``username,display_name,org,roles,groups,password,
+admin`` where roles and groups are separated by ``;`` and admin is yes/no. A header row is
+required; a bad row refuses the whole file with its line number.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+from sqlalchemy.orm import Session
+from werkzeug.security import generate_password_hash
+
+from engine.errors import EngineError, InvalidInput
+from engine.identity import upsert_user
+from engine.org import upsert_unit
+
+UNIT_COLUMNS = ("code", "name", "kind", "parent")
+USER_COLUMNS = ("username", "display_name", "org", "roles", "groups", "password", "admin")
+MAX_ROWS = 20_000
+
+
+def _rows(text: str, columns: tuple[str, ...], required: tuple[str, ...]) -> list[dict]:
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in required if c not in header]
+    unknown = [h for h in header if h not in columns]
+    if missing or unknown:
+        raise InvalidInput(
+            f"the header must name {', '.join(required)} (and may name {', '.join(columns)})",
+            {"missing": missing, "unknown": unknown},
+        )
+    reader.fieldnames = header
+    rows = []
+    for row in reader:
+        if len(rows) >= MAX_ROWS:
+            raise InvalidInput(f"at most {MAX_ROWS} rows per file")
+        rows.append({k: (v or "").strip() for k, v in row.items() if k is not None})
+    return rows
+
+
+def _each(rows: list[dict], save: Callable[[dict], None]) -> int:
+    for line, row in enumerate(rows, start=2):
+        try:
+            save(row)
+        except EngineError as exc:
+            raise InvalidInput(f"line {line}: {exc}", {"line": line}) from None
+    return len(rows)
+
+
+def _split(value: str) -> list[str]:
+    return [part.strip() for part in value.replace(",", ";").split(";") if part.strip()]
+
+
+def import_units(session: Session, text: str) -> int:
+    rows = _rows(text, UNIT_COLUMNS, ("code", "name", "kind"))
+    return _each(
+        rows,
+        lambda r: upsert_unit(
+            session, r["code"], name=r["name"], kind=r["kind"], parent_code=r.get("parent") or None
+        ),
+    )
+
+
+def import_users(session: Session, text: str) -> int:
+    rows = _rows(text, USER_COLUMNS, ("username",))
+
+    def save(row: dict) -> None:
+        if not row["username"]:
+            raise InvalidInput("a user needs a username")
+        password = row.get("password") or None
+        upsert_user(
+            session,
+            username=row["username"],
+            display_name=row.get("display_name") or None,
+            org_code=row.get("org") or None,
+            roles=_split(row["roles"]) if row.get("roles") else None,
+            groups=_split(row["groups"]) if row.get("groups") else None,
+            is_admin=row.get("admin", "").lower() in ("yes", "y", "true", "1", "是")
+            if row.get("admin")
+            else None,
+            password_hash=generate_password_hash(password) if password else None,
+        )
+        session.flush()
+
+    return _each(rows, save)

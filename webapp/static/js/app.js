@@ -1,0 +1,69 @@
+/* The staff UI's own script: small progressive enhancements only; pages work without it. */
+(function () {
+  "use strict";
+
+  // Styles that need this script (the collapsed menu) apply only once it runs.
+  document.documentElement.classList.add("js");
+
+  // Collapsed top-bar menu on narrow screens.
+  document.addEventListener("click", function (event) {
+    var toggle = event.target.closest("[data-nav-toggle]");
+    if (!toggle) return;
+    var bar = toggle.closest("[data-topbar]");
+    var open = bar.classList.toggle("is-open");
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("[data-topbar].is-open").forEach(function (bar) {
+      bar.classList.remove("is-open");
+      var toggle = bar.querySelector("[data-nav-toggle]");
+      if (toggle) {
+        toggle.setAttribute("aria-expanded", "false");
+        toggle.focus();
+      }
+    });
+  });
+})();
+
+/* Form widgets: table rows and the signature pad. */
+(function () {
+  "use strict";
+
+  // "Add a row" clones the last row of a table field with the next index in its names.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-add-row]");
+    if (!button) return;
+    var name = button.getAttribute("data-add-row");
+    var body = document.querySelector('table[data-rows="' + name + '"] tbody');
+    if (!body || !body.lastElementChild) return;
+    var index = body.children.length;
+    var row = body.lastElementChild.cloneNode(true);
+    row.querySelectorAll("input, select, textarea").forEach(function (input) {
+      var pattern = new RegExp("^" + name + "-\\d+-");
+      ["name", "id"].forEach(function (attr) {
+        var value = input.getAttribute(attr);
+        if (value) input.setAttribute(attr, value.replace(pattern, name + "-" + index + "-"));
+      });
+      input.value = "";
+    });
+    row.querySelectorAll(".field-error").forEach(function (node) { node.remove(); });
+    body.appendChild(row);
+  });
+
+  // A signature pad writes its drawing as a PNG data URL into the hidden input beside it.
+  function initSignatures() {
+    if (typeof SignaturePad === "undefined") return;
+    document.querySelectorAll("[data-signature]").forEach(function (box) {
+      var canvas = box.querySelector("canvas");
+      var input = box.querySelector("input[type=hidden]");
+      var pad = new SignaturePad(canvas);
+      if (input.value) pad.fromDataURL(input.value);
+      pad.addEventListener("endStroke", function () { input.value = pad.toDataURL("image/png"); });
+      var clear = box.querySelector("[data-signature-clear]");
+      if (clear) clear.addEventListener("click", function () { pad.clear(); input.value = ""; });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", initSignatures);
+})();

@@ -1,0 +1,54 @@
+"""What the API and the pages share about one task: its data, its form, its completion."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+
+from engine import runtime
+from engine.commands import Complete, execute
+from engine.identity import Actor
+from engine.models import HumanTask, ProcessInstance
+from forms.binding import form_for, survey_fields
+
+LOCALES = ("zh", "en")
+
+
+def pick_locale(header_value: str | None, default: str = "zh") -> str:
+    """The first of our languages an Accept-Language header names."""
+    for part in (header_value or "").split(","):
+        tag = part.split(";")[0].strip().lower()
+        if tag[:2] in LOCALES:
+            return tag[:2]
+    return default
+
+
+def task_data(session: Session, task: HumanTask) -> dict[str, Any]:
+    """The data an open task sees (for prefilling its form); the instance's afterwards."""
+    instance = session.get(ProcessInstance, task.instance_id)
+    if task.status == "open" and instance is not None and instance.state:
+        workflow = runtime.load(session, instance)
+        spiff_task = workflow.get_task_from_id(UUID(task.id))
+        if spiff_task is not None:
+            return runtime.jsonable(spiff_task.data)
+    return dict(instance.variables or {}) if instance is not None else {}
+
+
+def task_form(session: Session, task: HumanTask, locale: str) -> dict | None:
+    """The form the task was created with: ``{"schema", "ui", "title", "survey"}``."""
+    if not task.form_key:
+        return None
+    return form_for(session, task.form_key, task.form_version, locale)
+
+
+def complete_task(
+    session: Session, actor: Actor, task_id: str, data: dict[str, Any], locale: str
+) -> HumanTask:
+    """Complete with the submitted data; a survey's answers get their weighted score."""
+    task = session.get(HumanTask, task_id)
+    extra = survey_fields(session, task.form_key, data) if task is not None else {}
+    if extra:
+        data = {**data, **extra}
+    return execute(session, Complete(task_id, data=data, locale=locale), actor)

@@ -1,0 +1,248 @@
+"""Administration: the organisation tree, users and their roles, survey items, forms."""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.security import generate_password_hash
+
+from engine.errors import EngineError
+from engine.identity import ROLES, upsert_user
+from engine.models import ORG_KINDS, OrgUnit, User
+from engine.org import subtree, upsert_unit
+from forms import survey
+from forms.store import form_document, latest_form, list_forms, save_form
+
+from ..extensions import db
+from ..people_csv import import_units, import_users
+from . import bp
+
+
+def admin_only(view):  # noqa: ANN001, ANN201
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not current_user.actor.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def designers_only(view):  # noqa: ANN001, ANN201
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        if not current_user.actor.may_deploy:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _saved(action, success: str, target: str):  # noqa: ANN001, ANN201
+    """Run a change; an engine error becomes a message and nothing is kept."""
+    try:
+        action()
+        db.session.commit()
+    except EngineError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(target), 422
+    flash(success, "success")
+    return redirect(target)
+
+
+@bp.get("/admin/org")
+@admin_only
+def admin_org():  # noqa: ANN201
+    return render_template("admin/org.html", units=subtree(db.session, None), kinds=ORG_KINDS)
+
+
+@bp.post("/admin/org")
+@admin_only
+def admin_org_save():  # noqa: ANN201
+    form = request.form
+    return _saved(
+        lambda: upsert_unit(
+            db.session,
+            form.get("code", ""),
+            name=form.get("name", ""),
+            kind=form.get("kind", ""),
+            parent_code=form.get("parent") or None,
+        ),
+        _("The unit was saved."),
+        url_for("ui.admin_org"),
+    )
+
+
+@bp.post("/admin/org/import")
+@admin_only
+def admin_org_import():  # noqa: ANN201
+    text = _csv_text()
+    return _saved(
+        lambda: import_units(db.session, text),
+        _("The units were imported."),
+        url_for("ui.admin_org"),
+    )
+
+
+def _csv_text() -> str:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        abort(400)
+    try:
+        return upload.read(5 * 1024 * 1024).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        abort(400)
+
+
+@bp.get("/admin/users")
+@admin_only
+def admin_users():  # noqa: ANN201
+    users = db.session.scalars(sa.select(User).order_by(User.username)).all()
+    edit = db.session.scalar(sa.select(User).where(User.username == request.args.get("edit", "")))
+    units = db.session.scalars(sa.select(OrgUnit).order_by(OrgUnit.path)).all()
+    return render_template("admin/users.html", users=users, edit=edit, units=units, roles=ROLES)
+
+
+@bp.post("/admin/users")
+@admin_only
+def admin_users_save():  # noqa: ANN201
+    form = request.form
+    username = (form.get("username") or "").strip()
+    password = form.get("password") or ""
+    if not username or (password and len(password) < 8):
+        flash(_("A user needs a name, and a password has at least 8 characters."), "error")
+        return redirect(url_for("ui.admin_users")), 422
+
+    def save() -> None:
+        user = upsert_user(
+            db.session,
+            username=username,
+            display_name=form.get("display_name") or None,
+            org_code=form.get("org") or None,
+            roles=form.getlist("roles"),
+            groups=[g.strip() for g in (form.get("groups") or "").split(",") if g.strip()],
+            is_admin="admin" in form.getlist("roles"),
+            password_hash=generate_password_hash(password) if password else None,
+        )
+        user.active = form.get("active") == "true"
+
+    return _saved(save, _("The user was saved."), url_for("ui.admin_users"))
+
+
+@bp.post("/admin/users/import")
+@admin_only
+def admin_users_import():  # noqa: ANN201
+    text = _csv_text()
+    return _saved(
+        lambda: import_users(db.session, text),
+        _("The users were imported."),
+        url_for("ui.admin_users"),
+    )
+
+
+@bp.get("/admin/survey")
+@admin_only
+def admin_survey():  # noqa: ANN201
+    items = survey.list_items(db.session, include_inactive=True)
+    bindings: dict[str, list[str]] = {}
+    for row in db.session.scalars(
+        sa.select(survey.SurveyBinding).order_by(
+            survey.SurveyBinding.form_type, survey.SurveyBinding.position
+        )
+    ):
+        bindings.setdefault(row.form_type, []).append(row.item.code)
+    return render_template("admin/survey.html", items=items, bindings=bindings)
+
+
+@bp.post("/admin/survey/items")
+@admin_only
+def admin_survey_item():  # noqa: ANN201
+    form = request.form
+    code = (form.get("code") or "").strip()
+
+    def save() -> None:
+        try:
+            weight = float(form.get("weight") or 1)
+        except ValueError:
+            weight = -1.0
+        fields = {
+            "question_zh": form.get("question_zh", ""),
+            "question_en": form.get("question_en", ""),
+            "answer_type": form.get("answer_type", "score"),
+            "weight": weight,
+            "required": form.get("required") == "true",
+        }
+        if fields["answer_type"] == "choice":
+            fields["choices"] = _choices(form.get("choices", ""))
+        existing = {i.code for i in survey.list_items(db.session, include_inactive=True)}
+        if code in existing:
+            survey.update_item(db.session, code, **fields)
+        else:
+            survey.create_item(db.session, code, **fields)
+
+    return _saved(save, _("The survey item was saved."), url_for("ui.admin_survey"))
+
+
+def _choices(text: str) -> list[dict[str, str]]:
+    """One choice per line: ``value|中文|English``."""
+    choices = []
+    for line in text.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if parts and parts[0]:
+            zh = parts[1] if len(parts) > 1 else parts[0]
+            choices.append({"value": parts[0], "zh": zh, "en": parts[2] if len(parts) > 2 else zh})
+    return choices
+
+
+@bp.post("/admin/survey/bindings")
+@admin_only
+def admin_survey_binding():  # noqa: ANN201
+    form_type = (request.form.get("form_type") or "").strip()
+    codes = [c.strip() for c in (request.form.get("items") or "").split(",") if c.strip()]
+    return _saved(
+        lambda: survey.bind(db.session, form_type, codes),
+        _("The binding was saved."),
+        url_for("ui.admin_survey"),
+    )
+
+
+@bp.get("/admin/forms")
+@designers_only
+def admin_forms():  # noqa: ANN201
+    return render_template("admin/forms.html", forms=list_forms(db.session))
+
+
+@bp.route("/admin/forms/<key>", methods=["GET", "POST"])
+@designers_only
+def admin_form_edit(key: str):  # noqa: ANN201
+    form = latest_form(db.session, key)
+    text = json.dumps(form_document(form), ensure_ascii=False, indent=2)
+    error = None
+    if request.method == "POST":
+        text = request.form.get("document", "")
+        try:
+            document = json.loads(text)
+            _saved_form, version, created = save_form(
+                db.session, key, document, current_user.username
+            )
+            db.session.commit()
+        except (ValueError, EngineError) as exc:
+            db.session.rollback()
+            error = str(exc)
+        else:
+            if created:
+                flash(_("Saved as version %(version)s.", version=version), "success")
+            else:
+                flash(_("Nothing changed."), "info")
+            return redirect(url_for("ui.admin_form_edit", key=key))
+    return render_template("admin/form_edit.html", form=form, text=text, error=error), (
+        422 if error else 200
+    )

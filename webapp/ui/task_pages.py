@@ -1,0 +1,173 @@
+"""One task: its context, its form, its history; claim, unclaim, assign, complete, comment."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import queries
+from engine.commands import AddComment, Assign, Claim, Unclaim, execute
+from engine.errors import Conflict, InvalidInput
+from engine.identity import actor_for, may_work_task, task_groups
+from engine.models import Comment, Group, ProcessInstance, User
+from forms.validation import coerce_post
+
+from ..extensions import db
+from ..i18n import current_locale
+from ..tasking import complete_task, task_data, task_form
+from . import bp
+from .form_view import form_fields
+from .uploads import save_photos
+
+CONTEXT_KEYS = (
+    "customer_name",
+    "phone",
+    "customer_phone",
+    "address",
+    "product_model",
+    "fault_description",
+    "order_number",
+    "serial",
+)
+
+
+def _task(task_id: str):  # noqa: ANN202
+    return queries.get_task(db.session, current_user.actor, task_id)
+
+
+def _assignable(task) -> list[User]:  # noqa: ANN001
+    """People in the task's groups who can see it, for the assign list (team leads)."""
+    groups = sorted(task_groups(task))
+    query = sa.select(User).where(User.active.is_(True)).order_by(User.username)
+    if groups:
+        query = query.where(User.groups.any(Group.name.in_(groups)))
+    return [u for u in db.session.scalars(query.limit(500)) if actor_for(u).sees(task.org_path)]
+
+
+def render_task(task, data: dict | None = None, errors: dict | None = None, status: int = 200):  # noqa: ANN001, ANN201
+    locale = current_locale()
+    actor = current_user.actor
+    instance = db.session.get(ProcessInstance, task.instance_id)
+    current = task_data(db.session, task)
+    form = task_form(db.session, task, locale)
+    fields = form_fields(form, {**current, **(data or {})}, errors or {}, locale) if form else []
+    comments = db.session.scalars(
+        sa.select(Comment).where(Comment.instance_id == task.instance_id).order_by(Comment.id)
+    ).all()
+    context = {k: current[k] for k in CONTEXT_KEYS if current.get(k) not in (None, "")}
+    return render_template(
+        "tasks/task.html",
+        task=task,
+        instance=instance,
+        form=form,
+        fields=fields,
+        errors=errors or {},
+        context=context,
+        history=queries.history_of(db.session, task.instance_id),
+        comments=comments,
+        may_work=task.status == "open" and may_work_task(actor, task),
+        may_assign=task.status == "open" and (actor.may_assign or task.assignee == actor.username),
+        assignable=_assignable(task) if task.status == "open" and actor.may_assign else [],
+    ), status
+
+
+@bp.get("/tasks/<task_id>")
+@login_required
+def task_page(task_id: str):  # noqa: ANN201
+    return render_task(_task(task_id))
+
+
+def _run(command) -> None:  # noqa: ANN001
+    execute(db.session, command, current_user.actor)
+
+
+@bp.post("/tasks/<task_id>/claim")
+@login_required
+def claim_task(task_id: str):  # noqa: ANN201
+    _task(task_id)
+    _run(Claim(task_id))
+    flash(_("The task is yours now."), "success")
+    return redirect(url_for("ui.task_page", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/unclaim")
+@login_required
+def unclaim_task(task_id: str):  # noqa: ANN201
+    _task(task_id)
+    _run(Unclaim(task_id))
+    flash(_("The task is back in its group's list."), "info")
+    return redirect(url_for("ui.task_page", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/assign")
+@login_required
+def assign_task(task_id: str):  # noqa: ANN201
+    task = _task(task_id)
+    try:
+        _run(Assign(task_id, user=request.form.get("user") or ""))
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(_("The task could not be assigned: %(reason)s", reason=str(exc)), "error")
+        return render_task(task, status=422)
+    flash(_("The task was assigned."), "success")
+    return redirect(url_for("ui.task_page", task_id=task_id))
+
+
+@bp.post("/tasks/<task_id>/complete")
+@login_required
+def complete_task_page(task_id: str):  # noqa: ANN201
+    task = _task(task_id)
+    locale = current_locale()
+    form = task_form(db.session, task, locale)
+    data = coerce_post(form, request.form) if form else {}
+    if form:
+        photos = save_photos(form, request.files, current_user.username, task.org_path)
+        for name, ids in photos.items():
+            data[name] = list(data.get(name) or []) + ids
+    try:
+        complete_task(db.session, current_user.actor, task_id, data, locale)
+    except InvalidInput as exc:
+        db.session.rollback()
+        details = exc.details if isinstance(exc.details, dict) else {}
+        errors = details.get("fields") or {"": [str(exc)]}
+        flash(_("Please correct the marked fields."), "error")
+        return render_task(_task(task_id), data, errors, 422)
+    except Conflict:
+        db.session.rollback()
+        raise
+    flash(_("Task completed."), "success")
+    return redirect(url_for("ui.inbox"))
+
+
+@bp.post("/tasks/<task_id>/comment")
+@login_required
+def comment_task(task_id: str):  # noqa: ANN201
+    task = _task(task_id)
+    body = (request.form.get("body") or "").strip()
+    if not body:
+        flash(_("A comment cannot be empty."), "error")
+        return redirect(url_for("ui.task_page", task_id=task_id))
+    _run(AddComment(task.instance_id, body, task_id=task.id))
+    return redirect(url_for("ui.task_page", task_id=task_id) + "#comments")
+
+
+@bp.get("/pickers/<kind>")
+@login_required
+def picker(kind: str):  # noqa: ANN201
+    """Suggestions for a picker field, as <option>s for its datalist."""
+    if kind != "user":
+        abort(404)
+    q = (request.args.get(request.args.get("field", ""), "") or "").strip()
+    query = sa.select(User).where(User.active.is_(True)).order_by(User.username).limit(20)
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
+    actor = current_user.actor
+    users = [u for u in db.session.scalars(query) if actor.sees(_unit_path(u))]
+    return render_template("tasks/picker_options.html", users=users)
+
+
+def _unit_path(user: User) -> str:
+    return user.org_unit.path if user.org_unit is not None else ""
