@@ -2,7 +2,8 @@
 
 from alembic import context
 
-import forms.models  # noqa: F401  (their tables join Base.metadata)
+import aftersales.models  # noqa: F401  (their tables join Base.metadata)
+import forms.models  # noqa: F401
 import webapp.models  # noqa: F401
 from engine.db import database_url, make_engine
 from engine.models import Base

@@ -267,6 +267,18 @@ def build_document() -> dict[str, Any]:
                 ),
             )
         },
+        "/customers": {
+            "get": _op(
+                "Caller lookup by phone or product serial: customers with products and orders",
+                "200",
+                {
+                    "type": "object",
+                    "properties": {"items": {"type": "array", "items": {"type": "object"}}},
+                },
+                {"422"},
+                parameters=_query("phone", "serial"),
+            )
+        },
         "/tasks": {
             "get": _op(
                 "Task lists (inbox)",

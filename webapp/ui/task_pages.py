@@ -16,6 +16,7 @@ from forms.validation import coerce_post
 
 from ..extensions import db
 from ..i18n import current_locale
+from ..pickers import PICKERS
 from ..tasking import complete_task, task_data, task_form
 from . import bp
 from .form_view import form_fields
@@ -157,17 +158,9 @@ def comment_task(task_id: str):  # noqa: ANN201
 @login_required
 def picker(kind: str):  # noqa: ANN201
     """Suggestions for a picker field, as <option>s for its datalist."""
-    if kind != "user":
+    find = PICKERS.get(kind)
+    if find is None:
         abort(404)
-    q = (request.args.get(request.args.get("field", ""), "") or "").strip()
-    query = sa.select(User).where(User.active.is_(True)).order_by(User.username).limit(20)
-    if q:
-        like = f"%{q}%"
-        query = query.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
-    actor = current_user.actor
-    users = [u for u in db.session.scalars(query) if actor.sees(_unit_path(u))]
-    return render_template("tasks/picker_options.html", users=users)
-
-
-def _unit_path(user: User) -> str:
-    return user.org_unit.path if user.org_unit is not None else ""
+    text = (request.args.get(request.args.get("field", ""), "") or "").strip()[:80]
+    suggestions = find(db.session, current_user.actor, text)
+    return render_template("tasks/picker_options.html", suggestions=suggestions)

@@ -1,0 +1,5 @@
+"""The after-sales domain: customers, products, outlets, engineers, parts, orders, knowledge.
+
+It registers its service-task operations with the engine and never reaches into it beyond
+the engine's public commands and queries.
+"""

@@ -1,0 +1,43 @@
+"""Product models and installed products: search for pickers and the warranty rule."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from .models import InstalledProduct, ProductModel
+
+
+def add_months(start: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it has fewer days)."""
+    month = start.month - 1 + months
+    year, month = start.year + month // 12, month % 12 + 1
+    return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
+
+
+def warranty_end(model: ProductModel, purchase: date, install: date | None) -> date:
+    """Warranty runs from installation when there is one, else from purchase."""
+    return add_months(install or purchase, model.warranty)
+
+
+def search(
+    session: Session, text: str, customer_id: int | None = None, limit: int = 20
+) -> list[InstalledProduct]:
+    """Installed products by serial prefix or model code, optionally of one customer."""
+    text = (text or "").strip()
+    query = sa.select(InstalledProduct).join(ProductModel)
+    if customer_id is not None:
+        query = query.where(InstalledProduct.customer_id == customer_id)
+    if text:
+        query = query.where(
+            sa.or_(
+                InstalledProduct.serial.startswith(text, autoescape=True),
+                ProductModel.code.startswith(text, autoescape=True),
+            )
+        )
+    elif customer_id is None:
+        return []
+    return list(session.scalars(query.order_by(InstalledProduct.id).limit(limit)))
