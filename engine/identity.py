@@ -27,6 +27,7 @@ ROLES = (
     "finance",
     "manager",
     "process_designer",
+    "knowledge_editor",
     "admin",
 )
 DESIGNER_ROLE = "process_designer"

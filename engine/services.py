@@ -8,11 +8,39 @@ the evaluated parameters as keyword arguments and return something JSON can enco
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from .errors import ScriptError
+
+_session: ContextVar[Session | None] = ContextVar("command_session", default=None)
+
+
+@contextmanager
+def command_session_bound(session: Session) -> Iterator[None]:
+    """Make the running command's session the one operations see."""
+    token = _session.set(session)
+    try:
+        yield
+    finally:
+        _session.reset(token)
+
+
+def command_session() -> Session:
+    """The session of the command whose step calls the operation.
+
+    An operation reads and writes in the command's own transaction, so its changes commit
+    or roll back with the step that ran it (an incident keeps nothing of a failed step).
+    """
+    session = _session.get()
+    if session is None:
+        raise ScriptError("this operation runs only inside an engine command")
+    return session
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..org import find_unit
+from ..services import command_session_bound
 
 _IDENTIFIER = re.compile(r"^[A-Za-z\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$")
 _RESERVED = {"True", "False", "None", "and", "or", "not", "if", "else", "for", "in", "is", "lambda"}
@@ -41,7 +42,8 @@ def execute(session: Session, command: Any, actor: Actor) -> Any:
     """Run one command in one transaction; map a lost race to ``Conflict``."""
     context = CommandContext(session, actor)
     try:
-        result = command.execute(context)
+        with command_session_bound(session):
+            result = command.execute(context)
         write_instances(session)
         session.flush()
         session.commit()

@@ -85,7 +85,7 @@ def start_process(key: str):  # noqa: ANN201
         key,
         business_key=(request.form.get("business_key") or "").strip()[:200] or None,
         variables=data,
-        org_unit=request.form.get("org_unit") or None,
+        org_unit=request.form.get("owner-unit") or None,
         locale=locale,
     )
     try:
