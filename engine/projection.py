@@ -78,6 +78,18 @@ def _title(workflow: BpmnWorkflow, task: Any, expression: str | None) -> str:
         return default
 
 
+def _assignee(workflow: BpmnWorkflow, task: Any, expression: str | None) -> str | None:
+    """``assignee``: an expression on task data naming the user the task goes to directly
+    (the engineer an outlet manager chose). Empty, or an error, leaves it to the groups."""
+    if not expression:
+        return None
+    try:
+        value = _evaluate(workflow, task, expression)
+    except Exception:
+        return None
+    return str(value)[:80] if isinstance(value, str) and value.strip() else None
+
+
 def candidate_groups(task: Any) -> list[str]:
     raw = _properties(task).get("candidateGroups")
     if raw:
@@ -129,7 +141,7 @@ def project_human_tasks(
             {
                 "task_id": row["id"],
                 "group_name": group,
-                "claimed": False,
+                "claimed": row["assignee"] is not None,
                 "priority": row["priority"],
                 "created_at": now,
                 "org_path": instance.org_path,
@@ -225,6 +237,7 @@ def _task_row(
     except ValueError:
         priority = 50
     groups = candidate_groups(task)
+    assignee = _assignee(workflow, task, props.get("assignee"))
     return {
         "id": str(task.id),
         "instance_id": instance.id,
@@ -234,13 +247,13 @@ def _task_row(
         "title": _title(workflow, task, props.get("title")),
         "lane": getattr(task.task_spec, "lane", None),
         "candidate_group": ",".join(groups) or None,
-        "assignee": None,
+        "assignee": assignee,
         "form_key": props.get("formKey"),
         "priority": priority,
         "due_at": _due(workflow, task, props.get("dueIn"), now),
         "status": "open",
         "created_at": now,
-        "claimed_at": None,
+        "claimed_at": now if assignee else None,
         "completed_at": None,
         "completed_by": None,
         "org_path": instance.org_path,

@@ -217,11 +217,7 @@ def save(
         prune_history(workflow)
         now = utcnow()
         instance.state = dump_workflow(workflow)
-        moved_from = (instance.variables or {}).get(ORG_VARIABLE)
         instance.variables = current_variables(workflow)
-        moved_to = instance.variables.get(ORG_VARIABLE)
-        if moved_to and moved_to != moved_from:
-            follow_org_variable(session, instance, moved_to)
         live = live_tasks(workflow)
         instance.current_activities = current_activities(live)
         instance.updated_at = now
@@ -229,6 +225,9 @@ def save(
             instance.status = "completed"
             instance.ended_at = now
         ready = [t for t in live if t.has_state(TaskState.READY) and t.task_spec.manual]
+        owner = owning_unit_code(instance.variables, ready)
+        if owner:
+            follow_org_variable(session, instance, owner)
         projection.project_human_tasks(
             session,
             instance,
@@ -242,6 +241,17 @@ def save(
 
 
 ORG_VARIABLE = "org_unit"
+
+
+def owning_unit_code(variables: dict[str, Any], ready: list[Any]) -> Any:
+    """The unit the instance should belong to: ``org_unit`` as the waiting human tasks see
+    it (a call activity's own data counts, as dispatch sets it there), else as the
+    instance's variables have it."""
+    for task in ready:
+        code = task.data.get(ORG_VARIABLE)
+        if code:
+            return code
+    return variables.get(ORG_VARIABLE)
 
 
 def follow_org_variable(session: Session, instance: ProcessInstance, code: Any) -> None:

@@ -21,6 +21,9 @@ class FormBinding(Protocol):
     ) -> dict[str, list[str]]:
         """Errors per field path of ``data`` against that form version; empty when valid."""
 
+    def derived_fields(self, session: Session, form_key: str, data: dict) -> dict:
+        """Values the form computes from the submitted ones (a survey's weighted score)."""
+
 
 _binding: FormBinding | None = None
 
@@ -42,3 +45,9 @@ def field_errors(
     if _binding is None or not form_key or version is None:
         return {}
     return _binding.field_errors(session, form_key, version, data, locale)
+
+
+def derived_fields(session: Session, form_key: str | None, data: dict) -> dict:
+    if _binding is None or not form_key:
+        return {}
+    return _binding.derived_fields(session, form_key, data)

@@ -59,6 +59,9 @@ class _Binding:
             return {}
         return validate_data({"schema": form["schema"], "ui": form["ui"]}, data, locale)
 
+    def derived_fields(self, session: Session, form_key: str, data: dict) -> dict:
+        return survey_fields(session, form_key, data)
+
 
 class _FormFiles:
     suffix = ".form.json"

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+import aftersales
 from aftersales import models as _domain_models  # noqa: F401  (tables join Base.metadata)
 from engine.commands import Deploy, execute
 from engine.db import make_engine, make_session_factory, normalize_url
@@ -32,6 +33,7 @@ from forms.binding import install as install_forms
 from webapp import models as _web_models  # noqa: F401
 
 BPMN_DIR = Path(__file__).resolve().parent / "bpmn"
+REPO_DIR = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("DATABASE_URL", "")
 HAS_PG = PG_URL.startswith(("postgres://", "postgresql"))
 IN_CI = bool(os.environ.get("CI"))
@@ -66,6 +68,7 @@ def postgres_url() -> Iterator[str]:
 
 
 install_forms()
+aftersales.install()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -155,6 +158,15 @@ class Api:
 
     def post(self, path: str, user: str = "admin", **kwargs: object):  # noqa: ANN201
         return self.client.post(f"/api/v1{path}", headers=self.headers(user), **kwargs)
+
+    def deploy_paths(self, *paths: str, user: str = "admin"):  # noqa: ANN201
+        """Deploy the product's own files, named relative to the repository root."""
+        files = [((REPO_DIR / p).open("rb"), Path(p).name) for p in paths]
+        response = self.post(
+            "/deployments", user, data={"files": files}, content_type="multipart/form-data"
+        )
+        assert response.status_code == 201, response.get_json()
+        return response
 
     def deploy(self, *names: str, user: str = "admin"):  # noqa: ANN201
         files = [((BPMN_DIR / n).open("rb"), n) for n in names]

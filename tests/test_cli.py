@@ -8,6 +8,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
+from aftersales.models import ServiceOrder
 from engine.db import make_engine
 from engine.identity import actor_for, find_user, user_for_token
 from engine.models import ProcessInstance
@@ -91,8 +92,9 @@ def test_demo_loads_once_and_is_idempotent(csm, database_url):
     engine = make_engine(database_url)
     with engine.connect() as conn:
         count = conn.scalar(sa.select(sa.func.count()).select_from(ProcessInstance))
+        orders = conn.scalar(sa.select(sa.func.count()).select_from(ServiceOrder))
     engine.dispose()
-    assert count == 3
+    assert (count, orders) == (3 + 5, 5)
 
 
 def test_timers_prints_how_many_fired(csm):

@@ -23,9 +23,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if config:
         app.config.update(config)
     db.init_app(app)
+    import aftersales
     from forms.binding import install
 
     install()
+    aftersales.install()
     with app.app_context():
         install_sqlite_pragmas(db.engine)
 

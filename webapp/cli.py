@@ -41,9 +41,11 @@ def fail(message: str) -> None:
 @click.group()
 def cli() -> None:
     """After-sales customer-service platform."""
+    import aftersales
     from forms.binding import install
 
     install()
+    aftersales.install()
 
 
 def main() -> None:

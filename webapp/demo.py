@@ -13,6 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from aftersales import demo_world
+from aftersales.models import Customer, CustomerAddress, Engineer
+from aftersales.orders import create_order
 from engine.commands import Complete, CorrelateMessage, Deploy, StartInstance, execute
 from engine.identity import SYSTEM_ACTOR, actor_for, upsert_user
 from engine.models import HumanTask, ProcessInstance
@@ -40,13 +43,28 @@ USERS = [
     ("admin", "系统管理员", "HQ", ["admin"], [], True),
     ("designer", "流程设计员 周涛", "HQ", ["process_designer"], [], False),
     ("manager", "经理 刘洋", "HQ", ["manager"], ["managers"], False),
-    ("lead", "座席组长 孙丽", "HQ-CC", ["team_lead", "agent"], ["agents"], False),
+    ("lead", "座席组长 孙丽", "HQ-CC", ["team_lead", "agent"], ["agents", "team_leads"], False),
     ("agent", "座席 王芳", "HQ-CC", ["agent"], ["agents"], False),
     ("agent2", "座席 李娜", "HQ-CC", ["agent"], ["agents"], False),
     ("center", "华东中心 吴强", "C-EAST", ["center_staff"], ["centers"], False),
-    ("outlet", "浦东网点 张伟", "O-SH-PD", ["outlet_manager"], ["outlets"], False),
-    ("engineer", "工程师 赵磊", "O-SH-PD", ["engineer"], ["outlets"], False),
-    ("outlet2", "天河网点 黄敏", "O-GZ-TH", ["outlet_manager"], ["outlets"], False),
+    (
+        "outlet",
+        "浦东网点 张伟",
+        "O-SH-PD",
+        ["outlet_manager"],
+        ["outlets", "outlet_managers"],
+        False,
+    ),
+    ("engineer", "工程师 赵磊", "O-SH-PD", ["engineer"], ["outlets", "engineers"], False),
+    (
+        "outlet2",
+        "天河网点 黄敏",
+        "O-GZ-TH",
+        ["outlet_manager"],
+        ["outlets", "outlet_managers"],
+        False,
+    ),
+    ("kb", "知识库编辑 钱红", "HQ-QA", ["knowledge_editor", "agent"], ["agents"], False),
 ]
 
 _REQUEST = {
@@ -98,7 +116,8 @@ def demo_files() -> list[tuple[str, bytes]]:
     return [(str(p), p.read_bytes()) for p in paths]
 
 
-def load_demo(session: Session) -> Iterator[str]:
+def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator[str]:
+    size = size or demo_world.Size()
     for code, name, kind, parent in UNITS:
         upsert_unit(session, code, name=name, kind=kind, parent_code=parent)
     users = {}
@@ -115,6 +134,8 @@ def load_demo(session: Session) -> Iterator[str]:
             password_hash=password,
         )
     session.commit()
+    yield from demo_world.build(session, size)
+    _engineers(session, users)
     yield f"units: {', '.join(u[0] for u in UNITS)}"
     yield f"users: {', '.join(u[0] for u in USERS)} (password {DEMO_PASSWORD})"
 
@@ -152,6 +173,65 @@ def load_demo(session: Session) -> Iterator[str]:
         SYSTEM_ACTOR,
     )
     yield "DEMO-0001 visited and reported; waiting for the callback"
+    if size.orders:
+        yield from _repair_orders(session, users)
+
+
+def _task_of(session: Session, number: str, name: str) -> HumanTask:
+    return session.scalar(
+        sa.select(HumanTask).where(
+            HumanTask.business_key == number, HumanTask.name == name, HumanTask.status == "open"
+        )
+    )
+
+
+def _repair_orders(session: Session, users: dict) -> Iterator[str]:
+    """Repair orders of demo customers in Pudong, each stopped at a different step."""
+    served = ("AC", "FR", "WM")
+    customers = [
+        c
+        for c in session.scalars(
+            sa.select(Customer)
+            .join(CustomerAddress)
+            .where(CustomerAddress.district == "浦东新区")
+            .order_by(Customer.id)
+            .limit(50)
+        )
+        if any(p.model.category.code in served for p in c.products)
+    ][:5]
+    agent, outlet, engineer = (actor_for(users[name]) for name in ("agent", "outlet", "engineer"))
+    steps = [
+        [],
+        [("phone_support", agent, {"solved": True})],
+        [("phone_support", agent, {"solved": False})],
+        [
+            ("phone_support", agent, {"solved": False}),
+            ("accept", outlet, {"accepted": True}),
+            ("assign_engineer", outlet, {"engineer": "engineer"}),
+        ],
+        [
+            ("phone_support", agent, {"solved": False}),
+            ("accept", outlet, {"accepted": True}),
+            ("assign_engineer", outlet, {"engineer": "engineer"}),
+            ("check_in", engineer, {"checked_in_at": "2026-11-20T09:30"}),
+            ("work_report", engineer, WORK_REPORT),
+        ],
+    ]
+    for customer, path in zip(customers, steps, strict=False):
+        product = next(p for p in customer.products if p.model.category.code in served)
+        order = create_order(
+            session,
+            agent,
+            {
+                "type": "repair",
+                "customer_id": customer.id,
+                "serial": product.serial,
+                "description": "空调不制冷，室外机不转" if path else "冰箱冷藏室结霜",
+            },
+        )
+        for name, actor, data in path:
+            execute(session, Complete(_task_of(session, order.number, name).id, data=data), actor)
+        yield f"repair order {order.number}: {order.status}"
 
 
 # A 1x1 transparent PNG: the shape of what the signature pad sends.
@@ -169,6 +249,7 @@ WORK_REPORT = {
 }
 
 SURVEY_ITEMS = [
+    ("VISITED", "工程师是否确实上门服务？", "Did the engineer really visit?", "yes_no", 1.0),
     (
         "ATTITUDE",
         "您对工程师的服务态度是否满意？",
@@ -186,6 +267,22 @@ SURVEY_ITEMS = [
     ("FIXED", "故障是否已经解决？", "Was the fault fixed?", "yes_no", 2.0),
     ("REMARK", "您还有什么意见或建议？", "Any other remarks?", "text", 1.0),
 ]
+
+
+def _engineers(session: Session, users: dict) -> None:
+    """The engineer rows of the demo's engineers (their outlet and skills)."""
+    for username in ("engineer",):
+        user = users[username]
+        if session.scalar(sa.select(Engineer).where(Engineer.user_id == user.id)) is None:
+            session.add(
+                Engineer(
+                    user_id=user.id,
+                    outlet_id=user.org_unit_id,
+                    skills=["AC", "FR", "WM"],
+                    phone="13700000001",
+                )
+            )
+    session.commit()
 
 
 def _survey(session: Session) -> None:

@@ -11,7 +11,7 @@ from engine import runtime
 from engine.commands import Complete, execute
 from engine.identity import Actor
 from engine.models import HumanTask, ProcessInstance
-from forms.binding import form_for, survey_fields
+from forms.binding import form_for
 
 LOCALES = ("zh", "en")
 
@@ -46,9 +46,5 @@ def task_form(session: Session, task: HumanTask, locale: str) -> dict | None:
 def complete_task(
     session: Session, actor: Actor, task_id: str, data: dict[str, Any], locale: str
 ) -> HumanTask:
-    """Complete with the submitted data; a survey's answers get their weighted score."""
-    task = session.get(HumanTask, task_id)
-    extra = survey_fields(session, task.form_key, data) if task is not None else {}
-    if extra:
-        data = {**data, **extra}
+    """Complete with the submitted data (a survey's score is added by the form binding)."""
     return execute(session, Complete(task_id, data=data, locale=locale), actor)

@@ -6,6 +6,7 @@ from functools import cache
 
 from sqlalchemy.orm import Session, sessionmaker
 
+import aftersales
 from engine.db import make_engine, make_session_factory
 from engine.scheduler import fire_due_timers as fire_due
 from forms.binding import install as install_forms
@@ -16,6 +17,7 @@ from .celery_app import celery
 @cache
 def session_factory() -> sessionmaker[Session]:
     install_forms()  # tasks a timer creates pin their form version
+    aftersales.install()  # the operations a timer's path may call
     return make_session_factory(make_engine())
 
 

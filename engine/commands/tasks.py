@@ -152,6 +152,7 @@ class Complete(_TaskCommand):
         if not may_work_task(context.actor, task):
             raise Forbidden("this task is not yours to complete")
         data = check_org_variable(context, check_variables(self.data, "data"))
+        data = {**data, **task_forms.derived_fields(session, task.form_key, data)}
         errors = task_forms.field_errors(
             session, task.form_key, task.form_version, data, self.locale
         )

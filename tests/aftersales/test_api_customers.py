@@ -24,3 +24,46 @@ def test_a_lookup_without_phone_or_serial_is_invalid(api):
 
 def test_a_lookup_without_a_token_is_unauthorized(api):
     assert api.client.get("/api/v1/customers?phone=1").status_code == 401
+
+
+def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
+    api.deploy_paths("bpmn/repair.bpmn", "bpmn/dispatch.bpmn", "forms/phone_support.form.json")
+    response = api.post(
+        "/orders",
+        "agent",
+        json={
+            "type": "repair",
+            "customer": {
+                "name": "杨磊",
+                "phone": "13900001111",
+                "address": {"province": "广东省", "city": "广州市", "district": "天河区"},
+            },
+            "description": "洗衣机漏水",
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert body["number"].startswith("R") and body["current_activities"] == ["phone_support"]
+    again = api.get(f"/orders/{body['number']}", "agent").get_json()
+    assert again["customer"]["name"] == "杨磊"
+    assert [e["command"] for e in again["timeline"]] == ["start"]
+
+
+def test_an_order_with_a_bad_phone_is_refused_and_creates_nothing(api):
+    api.deploy_paths("bpmn/repair.bpmn", "bpmn/dispatch.bpmn")
+    response = api.post(
+        "/orders",
+        "agent",
+        json={"type": "repair", "customer": {"name": "杨磊", "phone": "123"}},
+    )
+    assert response.status_code == 422
+    assert api.get("/customers?phone=123", "agent").get_json()["items"] == []
+
+
+def test_an_unknown_order_number_answers_404(api):
+    assert api.get("/orders/R20260101000001", "agent").status_code == 404
+
+
+def test_an_order_of_an_unknown_type_is_invalid(api):
+    response = api.post("/orders", "agent", json={"type": "magic", "customer_id": 1})
+    assert response.status_code == 422

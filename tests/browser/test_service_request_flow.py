@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
+from aftersales.demo_world import bare
 from engine.db import make_engine, make_session_factory
 from engine.models import HumanTask, ProcessInstance
 from webapp.demo import DEMO_PASSWORD, load_demo
@@ -34,7 +35,7 @@ def demo_server(live_server):  # noqa: ANN001, ANN201
     engine = make_engine(live_server.database_url)
     try:
         with make_session_factory(engine)() as session:
-            for _line in load_demo(session):
+            for _line in load_demo(session, bare()):
                 pass
             session.commit()
     finally:

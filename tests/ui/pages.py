@@ -13,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from aftersales.demo_world import bare
 from engine.commands import execute
 from engine.db import make_engine, make_session_factory
 from engine.identity import actor_for
@@ -74,7 +75,7 @@ def world(database_url: str) -> Iterator[World]:
     engine = make_engine(database_url)
     factory = make_session_factory(engine)
     with factory() as session:
-        for _line in load_demo(session):
+        for _line in load_demo(session, bare()):
             pass
     app = create_app(
         {

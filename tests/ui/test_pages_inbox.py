@@ -45,7 +45,10 @@ def test_the_lists_show_mine_to_claim_and_completed_with_counts(world: World) ->
     assert listed_tasks(page) == [first.id]
     assert "回访：陈静" in page
 
-    world.run(Complete(first.id, data={"ATTITUDE": 5, "ONTIME": True, "FIXED": True}), "agent")
+    world.run(
+        Complete(first.id, data={"VISITED": True, "ATTITUDE": 5, "ONTIME": True, "FIXED": True}),
+        "agent",
+    )
     page = text(client.get("/tasks?list=completed"))
     assert counts(page) == {"mine": "0", "group": "1", "completed": "1"}
     assert listed_tasks(page) == [first.id]

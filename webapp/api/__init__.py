@@ -9,7 +9,9 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     definitions,
     incidents,
     instances,
+    kb,
     messages,
     openapi,
+    orders,
     tasks,
 )

@@ -113,6 +113,20 @@ def build_document() -> dict[str, Any]:
                 "current_activities": {"type": "array", "items": {"type": "string"}},
             },
         },
+        "KbArticle": {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "title": {"type": "string"},
+                "category": nullable_str,
+                "excerpt": {"type": "string"},
+                "score": {"type": "number", "description": "in search answers only"},
+                "models": {"type": "array", "items": {"type": "string"}},
+                "solved_count": {"type": "integer"},
+                "active": {"type": "boolean"},
+                "body": {"type": "string", "description": "in single-article answers only"},
+            },
+        },
     }
     list_of = lambda name: {  # noqa: E731
         "type": "object",
@@ -267,6 +281,37 @@ def build_document() -> dict[str, Any]:
                 ),
             )
         },
+        "/orders": {
+            "post": _op(
+                "Create a service order (and a new caller) and start its process",
+                "201",
+                {"type": "object"},
+                {"403", "404", "422"},
+                requestBody=_body(
+                    {
+                        "type": "object",
+                        "required": ["type"],
+                        "properties": {
+                            "type": {"enum": ["repair", "installation", "consultation", "praise"]},
+                            "customer_id": {"type": "integer"},
+                            "customer": {"type": "object"},
+                            "serial": {"type": "string"},
+                            "model": {"type": "string"},
+                            "description": {"type": "string"},
+                        },
+                    }
+                ),
+            )
+        },
+        "/orders/{number}": {
+            "get": _op(
+                "An order with its state and timeline",
+                "200",
+                {"type": "object"},
+                {"404"},
+                parameters=_path_id("number", "string"),
+            )
+        },
         "/customers": {
             "get": _op(
                 "Caller lookup by phone or product serial: customers with products and orders",
@@ -277,6 +322,54 @@ def build_document() -> dict[str, Any]:
                 },
                 {"422"},
                 parameters=_query("phone", "serial"),
+            )
+        },
+        "/kb/articles": {
+            "get": _op(
+                "Knowledge-base search, best first (an empty q finds nothing)",
+                "200",
+                {
+                    "type": "object",
+                    "properties": {"items": {"type": "array", "items": _ref("KbArticle")}},
+                },
+                {"422"},
+                parameters=_query("q", "model", "limit"),
+            ),
+            "post": _op(
+                "Add a knowledge-base article (knowledge editors and administrators)",
+                "201",
+                _ref("KbArticle"),
+                {"400", "403", "422"},
+                requestBody=_body(
+                    {
+                        "type": "object",
+                        "required": ["title", "body"],
+                        "properties": {
+                            "title": {"type": "string", "minLength": 1, "maxLength": 200},
+                            "body": {"type": "string", "minLength": 1, "maxLength": 20000},
+                            "category": {
+                                "type": "string",
+                                "maxLength": 80,
+                                "description": "a category name; created on first use",
+                            },
+                            "models": {
+                                "type": "array",
+                                "items": {"type": "string", "maxLength": 40},
+                                "description": "product model codes; none means every model",
+                            },
+                        },
+                        "additionalProperties": False,
+                    }
+                ),
+            ),
+        },
+        "/kb/articles/{id}": {
+            "get": _op(
+                "One knowledge-base article with its body",
+                "200",
+                _ref("KbArticle"),
+                {"404"},
+                parameters=_path_id("id"),
             )
         },
         "/tasks": {

@@ -51,6 +51,7 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     admin_views,
     auth_views,
     inbox,
+    kb_pages,
     process_pages,
     system,
     task_pages,

@@ -1,0 +1,86 @@
+"""The service-task operations the after-sales processes call, registered with the engine.
+
+Each runs in the transaction of the command whose step calls it (``command_session``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from engine.errors import NotFound
+from engine.models import OrgUnit
+from engine.services import OperationRegistry, command_session
+from engine.services import registry as default_registry
+
+from . import orders
+from .dispatch import choose_outlet
+from .knowledge import mark_solved
+from .models import ServiceOrder
+
+
+def choose_outlet_for(
+    order_number: str, region: str, category: str, exclude: list | None = None
+) -> dict[str, Any]:
+    """The outlet for a field job, or ``{"outlet": None}`` when none serves the district."""
+    session = command_session()
+    found = choose_outlet(session, region or "", category or "", exclude or [])
+    if found is None:
+        return {"outlet": None, "outlet_name": None, "center": None}
+    center = session.get(OrgUnit, found.unit.parent_id) if found.unit.parent_id else None
+    orders.set_status(session, order_number, "dispatched", outlet_path=found.unit.path)
+    return {
+        "outlet": found.unit.code,
+        "outlet_name": found.unit.name,
+        "center": center.code if center is not None else None,
+    }
+
+
+def place_with_outlet(order_number: str, outlet: str) -> dict[str, Any]:
+    """A dispatcher's own choice of outlet (when none was found automatically)."""
+    session = command_session()
+    unit = session.scalar(
+        sa.select(OrgUnit).where(OrgUnit.code == outlet, OrgUnit.kind == "outlet")
+    )
+    if unit is None:
+        raise NotFound(f"no outlet {outlet!r}")
+    orders.set_status(session, order_number, "dispatched", outlet_path=unit.path)
+    return {"outlet": unit.code, "outlet_name": unit.name}
+
+
+def set_order_status(order_number: str, status: str) -> str:
+    orders.set_status(command_session(), order_number, status)
+    return status
+
+
+def close_order(order_number: str, kb_article_id: Any = None) -> str:
+    """Close the order; an article that solved it on the phone is counted as used."""
+    session = command_session()
+    orders.set_status(session, order_number, "closed")
+    if kb_article_id not in (None, ""):
+        try:
+            mark_solved(session, int(kb_article_id))
+        except NotFound:
+            return "closed"  # a mistyped article number must not keep the order open
+        order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
+        order.kb_article_id = int(kb_article_id)
+    return "closed"
+
+
+def verify_order(order_number: str, confirmed: bool) -> bool:
+    """A callback confirmed the visit really happened: settlement counts only such orders."""
+    session = command_session()
+    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
+    if order is None:
+        raise NotFound(f"order {order_number} not found")
+    order.verified = bool(confirmed)
+    return order.verified
+
+
+def register(registry: OperationRegistry = default_registry) -> None:
+    registry.register("choose_outlet", choose_outlet_for)
+    registry.register("place_with_outlet", place_with_outlet)
+    registry.register("set_order_status", set_order_status)
+    registry.register("close_order", close_order)
+    registry.register("verify_order", verify_order)

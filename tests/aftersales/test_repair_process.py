@@ -1,0 +1,154 @@
+"""The repair journey through the engine: phone support, dispatch, field work, review,
+callback — and each way it can turn."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+import time_machine
+
+from aftersales.models import KbArticle, ServiceOrder
+from engine.models import ProcessInstance, utcnow
+from engine.scheduler import fire_due_timers
+from tests.aftersales.world import REPORT, build
+
+
+@pytest.fixture
+def world(session_factory):  # noqa: ANN001, ANN201
+    return build(session_factory)
+
+
+def order(world, number: str) -> ServiceOrder:  # noqa: ANN001
+    with world.factory() as session:
+        return session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == number))
+
+
+def field_work(world, number: str) -> None:  # noqa: ANN001
+    """From a dispatched order to the work report the center reviews."""
+    world.complete(number, "accept", "boss1", {"accepted": True})
+    world.complete(number, "assign_engineer", "boss1", {"engineer": "eng1"})
+    world.complete(number, "check_in", "eng1", {"checked_in_at": "2026-11-20T10:00"})
+    world.complete(number, "work_report", "eng1", REPORT)
+
+
+def test_a_new_order_waits_for_phone_support_by_an_agent(world):
+    number = world.open_order()
+    assert number.startswith("R")
+    assert world.open_names(number) == ["phone_support"]
+    assert order(world, number).in_warranty is True
+
+
+def test_solved_on_the_phone_closes_the_order_and_counts_the_article(world):
+    with world.factory() as session:
+        article = KbArticle(title="空调不制冷怎么办", body="检查遥控器模式")
+        session.add(article)
+        session.commit()
+        article_id = article.id
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": True, "kb_article_id": article_id})
+    closed = order(world, number)
+    assert (closed.status, closed.kb_article_id) == ("closed", article_id)
+    with world.factory() as session:
+        assert session.get(KbArticle, article_id).solved_count == 1
+
+
+def test_an_unsolved_call_is_dispatched_to_the_outlet_serving_the_district(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    accept = world.task(number, "accept")
+    assert accept.org_path.endswith(f"/{world.actors['boss1'].unit_id}/")
+    assert order(world, number).status == "dispatched"
+
+
+def test_the_whole_field_journey_ends_verified_and_closed(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    field_work(world, number)
+    world.complete(number, "review", "center", {"approved": True})
+    world.complete(number, "callback", "agent", {"VISITED": True, "ATTITUDE": 5})
+    done = order(world, number)
+    assert (done.status, done.verified) == ("closed", True)
+    with world.factory() as session:
+        instance = session.get(ProcessInstance, done.process_instance_id)
+        assert instance.status == "completed"
+
+
+def test_the_engineer_gets_the_visit_directly(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": True})
+    world.complete(number, "assign_engineer", "boss1", {"engineer": "eng1"})
+    assert world.task(number, "check_in").assignee == "eng1"
+
+
+def test_a_refusal_sends_the_order_to_the_next_outlet(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": False, "refuse_reason": "人手不足"})
+    accept = world.task(number, "accept")
+    assert accept.org_path.endswith(f"/{world.actors['boss2'].unit_id}/")
+
+
+def test_a_refusal_needs_a_reason(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    with pytest.raises(Exception, match="form has errors"):
+        world.complete(number, "accept", "boss1", {"accepted": False})
+
+
+def test_an_accept_time_out_sends_the_order_on(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    with time_machine.travel(utcnow() + timedelta(hours=3), tick=False):
+        assert fire_due_timers(world.factory) == 1
+    accept = world.task(number, "accept")
+    assert accept.org_path.endswith(f"/{world.actors['boss2'].unit_id}/")
+
+
+def test_when_every_outlet_refused_an_agent_dispatches_by_hand(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": False, "refuse_reason": "太忙"})
+    world.complete(number, "accept", "boss2", {"accepted": False, "refuse_reason": "太忙"})
+    assert world.open_names(number) == ["manual_dispatch"]
+    world.complete(number, "manual_dispatch", "agent", {"chosen_outlet": "O1"})
+    assert world.open_names(number) == ["accept"]
+
+
+def test_a_returned_report_goes_back_to_the_engineer_and_is_reviewed_again(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    field_work(world, number)
+    world.complete(number, "review", "center", {"approved": False, "review_comment": "缺照片"})
+    rework = world.task(number, "rework")
+    assert rework.assignee == "eng1" and "缺照片" in rework.title
+    world.complete(number, "rework", "eng1", REPORT)
+    assert world.open_names(number) == ["review"]
+
+
+def test_a_dissatisfied_callback_gives_the_team_lead_a_follow_up(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    field_work(world, number)
+    world.complete(number, "review", "center", {"approved": True})
+    world.complete(number, "callback", "agent", {"VISITED": True, "ATTITUDE": 1})
+    assert world.open_names(number) == ["follow_up"]
+    assert world.task(number, "follow_up").candidate_group == "team_leads"
+
+
+def test_a_callback_that_denies_the_visit_leaves_the_order_unverified(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    field_work(world, number)
+    world.complete(number, "review", "center", {"approved": True})
+    world.complete(number, "callback", "agent", {"VISITED": False, "ATTITUDE": 5})
+    assert order(world, number).verified is False
+
+
+def test_an_order_for_someone_elses_serial_is_refused_and_nothing_is_kept(world):
+    with pytest.raises(Exception, match="serial"):
+        world.open_order(serial="SN-NOT-HERS")
+    with world.factory() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)) == 0
