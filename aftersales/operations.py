@@ -5,11 +5,12 @@ Each runs in the transaction of the command whose step calls it (``command_sessi
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.models import OrgUnit
 from engine.services import OperationRegistry, command_session
 from engine.services import registry as default_registry
@@ -17,7 +18,8 @@ from engine.services import registry as default_registry
 from . import orders
 from .dispatch import choose_outlet
 from .knowledge import mark_solved
-from .models import ServiceOrder
+from .models import InstalledProduct, ProductModel, ServiceOrder
+from .products import warranty_end
 
 
 def choose_outlet_for(
@@ -78,7 +80,40 @@ def verify_order(order_number: str, confirmed: bool) -> bool:
     return order.verified
 
 
+def record_installation(order_number: str, serial: str, model: str, install_date: str) -> dict:
+    """The install report creates the installed product, or updates the customer's own one
+    with that serial; warranty starts on the installation date."""
+    session = command_session()
+    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
+    if order is None:
+        raise NotFound(f"order {order_number} not found")
+    product_model = session.scalar(sa.select(ProductModel).where(ProductModel.code == model))
+    if product_model is None:
+        raise InvalidInput(f"no product model {model!r}")
+    installed = date.fromisoformat(install_date)
+    product = session.scalar(sa.select(InstalledProduct).where(InstalledProduct.serial == serial))
+    if product is not None and product.customer_id != order.customer_id:
+        raise InvalidInput(f"serial {serial} belongs to another customer")
+    if product is None:
+        address = order.customer.addresses[0].id if order.customer.addresses else None
+        product = InstalledProduct(
+            customer_id=order.customer_id,
+            serial=serial,
+            purchase_date=installed,
+            address_id=address,
+            model=product_model,
+            warranty_end=installed,
+        )
+        session.add(product)
+    product.model, product.install_date = product_model, installed
+    product.warranty_end = warranty_end(product_model, product.purchase_date, installed)
+    session.flush()
+    order.installed_product_id = product.id
+    return {"serial": product.serial, "warranty_end": product.warranty_end.isoformat()}
+
+
 def register(registry: OperationRegistry = default_registry) -> None:
+    registry.register("record_installation", record_installation)
     registry.register("choose_outlet", choose_outlet_for)
     registry.register("place_with_outlet", place_with_outlet)
     registry.register("set_order_status", set_order_status)

@@ -64,7 +64,14 @@ USERS = [
         ["outlets", "outlet_managers"],
         False,
     ),
-    ("kb", "知识库编辑 钱红", "HQ-QA", ["knowledge_editor", "agent"], ["agents"], False),
+    (
+        "kb",
+        "质量部 钱红",
+        "HQ-QA",
+        ["knowledge_editor", "responsible_department"],
+        ["departments"],
+        False,
+    ),
 ]
 
 _REQUEST = {

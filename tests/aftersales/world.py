@@ -95,6 +95,7 @@ def build(factory: sessionmaker[Session]) -> World:
             "boss1": ("O1", ["outlet_managers"], ["outlet_manager"]),
             "eng1": ("O1", ["engineers"], ["engineer"]),
             "boss2": ("O2", ["outlet_managers"], ["outlet_manager"]),
+            "quality": ("HQ", ["departments"], ["responsible_department"]),
         }
         for name, (unit, groups, roles) in people.items():
             user = upsert_user(session, username=name, org_code=unit, groups=groups, roles=roles)
@@ -137,6 +138,7 @@ def build(factory: sessionmaker[Session]) -> World:
         )
         session.flush()
         survey.bind(session, "repair", ["VISITED", "ATTITUDE"])
+        survey.bind(session, "installation", ["VISITED", "ATTITUDE"])
         session.commit()
         world.customer_id = customer.id
         files = [
@@ -144,6 +146,8 @@ def build(factory: sessionmaker[Session]) -> World:
             for p in [
                 ROOT / "bpmn" / "repair.bpmn",
                 ROOT / "bpmn" / "dispatch.bpmn",
+                ROOT / "bpmn" / "installation.bpmn",
+                ROOT / "bpmn" / "consultation.bpmn",
                 *sorted((ROOT / "forms").glob("*.form.json")),
             ]
         ]
