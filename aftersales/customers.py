@@ -23,6 +23,8 @@ def normalize_phone(raw: str | None) -> str:
     text = re.sub(r"[\s()]", "", raw or "")
     if text.startswith("+86"):
         text = text[3:]
+    elif text.startswith("86") and len(text) == 13:  # "+86" whose "+" a URL turned into a space
+        text = text[2:]
     return text
 
 

@@ -119,3 +119,7 @@ def test_warranty_runs_from_installation_and_keeps_month_ends():
     model = ProductModel(code="X", name="x", warranty_months=12)
     assert warranty_end(model, date(2024, 1, 5), date(2024, 1, 31)) == date(2025, 1, 31)
     assert add_months(date(2024, 1, 31), 1) == date(2024, 2, 29)
+
+
+def test_a_country_code_whose_plus_a_url_lost_still_finds_the_caller(session, chen):
+    assert len(lookup(session, phone=" 8613800138000")) == 1

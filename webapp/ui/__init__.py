@@ -50,6 +50,7 @@ def init_app(app: Flask) -> None:
 from . import (  # noqa: E402,F401  (routes register themselves on bp)
     admin_views,
     auth_views,
+    call_pages,
     inbox,
     kb_pages,
     process_pages,

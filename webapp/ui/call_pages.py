@@ -1,0 +1,349 @@
+"""The call-center pages: an incoming call (caller lookup by phone or barcode, a new caller,
+a new request with knowledge-base suggestions), a customer, and a service order.
+
+Customers are looked up across the organisation (as the API does); the orders listed with
+them are those whose process the signed-in user may see, so every order link opens.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from aftersales import customers as caller
+from aftersales.customers import OPEN_STATES
+from aftersales.models import Customer, KbArticle, ServiceOrder
+from aftersales.orders import STARTABLE, create_order, get_order
+from engine import queries
+from engine.deployment import latest_definition
+from engine.errors import InvalidInput, NotFound
+from engine.models import ProcessInstance
+
+from ..extensions import db
+from . import bp
+
+INCOMING_ORDERS = 50  # orders shown per caller on the incoming page; the rest on the customer page
+PER_PAGE = 20
+STEPS = ("received", "dispatched", "accepted", "on_site", "reported", "reviewing", "closed")
+ADDRESS_FIELDS = ("province", "city", "district", "street")
+QUERY_MAX = 40
+
+
+def type_labels() -> dict[str, str]:
+    return {
+        "repair": _("Repair"),
+        "installation": _("Installation"),
+        "consultation": _("Consultation"),
+        "praise": _("Praise"),
+        "complaint": _("Complaint"),
+    }
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "received": _("Received"),
+        "dispatched": _("Dispatched"),
+        "accepted": _("Accepted"),
+        "on_site": _("On site"),
+        "reported": _("Reported"),
+        "reviewing": _("Reviewing"),
+        "closed": _("Closed"),
+        "cancelled": _("Cancelled"),
+    }
+
+
+def level_labels() -> dict[str, str]:
+    return {
+        "none": _("Regular"),
+        "silver": _("Silver"),
+        "gold": _("Gold"),
+        "platinum": _("Platinum"),
+    }
+
+
+def _labels() -> dict[str, Any]:
+    return {"types": type_labels(), "statuses": status_labels(), "levels": level_labels()}
+
+
+def deployed_types() -> list[str]:
+    """The request types whose process is deployed, in the order agents pick them."""
+    return [t for t in STARTABLE if latest_definition(db.session, t) is not None]
+
+
+def _visible_orders(customer_ids: list[int]) -> sa.Select:
+    return (
+        sa.select(ServiceOrder)
+        .join(ProcessInstance, ProcessInstance.id == ServiceOrder.process_instance_id)
+        .where(
+            ServiceOrder.customer_id.in_(customer_ids),
+            queries.instance_visible(current_user.actor),
+        )
+    )
+
+
+def _order_counts(customer_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """customer id -> (orders, open orders) the user may see."""
+    if not customer_ids:
+        return {}
+    opened = sa.func.sum(sa.case((ServiceOrder.status.in_(OPEN_STATES), 1), else_=0))
+    query = (
+        _visible_orders(customer_ids)
+        .with_only_columns(ServiceOrder.customer_id, sa.func.count(), opened)
+        .group_by(ServiceOrder.customer_id)
+    )
+    counts = {cid: (0, 0) for cid in customer_ids}
+    for cid, total, open_count in db.session.execute(query):
+        counts[cid] = (int(total), int(open_count or 0))
+    return counts
+
+
+def _recent_orders(customer_ids: list[int], limit: int) -> dict[int, list[ServiceOrder]]:
+    out: dict[int, list[ServiceOrder]] = {cid: [] for cid in customer_ids}
+    if not customer_ids:
+        return out
+    rows = db.session.scalars(
+        _visible_orders(customer_ids).order_by(
+            ServiceOrder.customer_id, ServiceOrder.created_at.desc(), ServiceOrder.id.desc()
+        )
+    )
+    for row in rows:
+        if len(out[row.customer_id]) < limit:
+            out[row.customer_id].append(row)
+    return out
+
+
+def _callers(found: list[Customer]) -> list[dict[str, Any]]:
+    """The view of each customer with the orders the user may see and their counts."""
+    ids = [c.id for c in found]
+    orders = _recent_orders(ids, INCOMING_ORDERS)
+    counts = _order_counts(ids)
+    today = date.today()
+    views = []
+    for customer in found:
+        view = caller.customer_view(customer, orders[customer.id], today)
+        view["order_total"], view["open_orders"] = counts[customer.id]
+        views.append(view)
+    return views
+
+
+def _clean(value: str | None, size: int = QUERY_MAX) -> str:
+    return (value or "").strip()[:size]
+
+
+def render_incoming(
+    *,
+    phone: str = "",
+    serial: str = "",
+    found: list[Customer] | None = None,
+    new_customer: dict[str, str] | None = None,
+    customer_errors: dict[str, str] | None = None,
+    request_for: int | None = None,
+    request_values: dict[str, str] | None = None,
+    request_errors: dict[str, str] | None = None,
+    status: int = 200,
+):  # noqa: ANN201
+    """The incoming-call page; ``found`` overrides the lookup (a re-rendered request form)."""
+    unknown_serial = False
+    if found is None:
+        found = []
+        if serial:
+            owner = caller.customer_with_serial(db.session, serial)
+            found = [owner] if owner is not None else []
+            unknown_serial = owner is None
+        elif phone:
+            found = caller.customers_with_phone(db.session, phone)
+    show_new = bool(phone) and not serial and not found
+    if new_customer is None:
+        new_customer = {"name": "", "phone": caller.normalize_phone(phone)}
+        new_customer.update({k: "" for k in ADDRESS_FIELDS})
+    return render_template(
+        "calls/incoming.html",
+        phone=phone,
+        serial=serial,
+        callers=_callers(found),
+        unknown_serial=unknown_serial,
+        show_new=show_new,
+        new_customer=new_customer,
+        customer_errors=customer_errors or {},
+        request_for=request_for,
+        request_values=request_values or {},
+        request_errors=request_errors or {},
+        types=deployed_types(),
+        labels=_labels(),
+    ), status
+
+
+@bp.get("/calls/incoming")
+@login_required
+def incoming_call():  # noqa: ANN201
+    phone = _clean(request.args.get("phone"))
+    serial = _clean(request.args.get("serial"))
+    return render_incoming(phone=phone, serial=serial)
+
+
+def _customer_errors(values: dict[str, str]) -> dict[str, str]:
+    """Every problem of a new caller at once (create_customer stops at the first)."""
+    errors = {}
+    if not values["name"] or len(values["name"]) > 80:
+        errors["name"] = _("Enter a name of at most 80 characters.")
+    try:
+        caller.check_phone(values["phone"])
+    except InvalidInput:
+        errors["phone"] = _("Enter a mobile number (11 digits) or an area code and number.")
+    for key in ("province", "city", "district"):
+        if not values[key]:
+            errors[key] = _("Required.")
+    return errors
+
+
+@bp.post("/calls/customers")
+@login_required
+def new_caller():  # noqa: ANN201
+    values = {k: _clean(request.form.get(k), 200) for k in ("name", "phone", *ADDRESS_FIELDS)}
+    errors = _customer_errors(values)
+    if not errors:
+        try:
+            customer = caller.create_customer(
+                db.session,
+                name=values["name"],
+                phone=values["phone"],
+                address={k: values[k] for k in ADDRESS_FIELDS},
+            )
+            db.session.commit()
+        except InvalidInput as exc:
+            db.session.rollback()
+            details = exc.details if isinstance(exc.details, dict) else {}
+            errors = {k.removeprefix("address."): _("Invalid.") for k in details} or {
+                "": _("Please correct the marked fields.")
+            }
+    if errors:
+        flash(_("Please correct the marked fields."), "error")
+        return render_incoming(
+            phone=_clean(request.form.get("lookup_phone")) or values["phone"][:QUERY_MAX],
+            found=[],
+            new_customer=values,
+            customer_errors=errors,
+            status=422,
+        )
+    flash(_("Customer %(name)s was created.", name=customer.name), "success")
+    phone = customer.phones[0].phone
+    return redirect(url_for("ui.incoming_call", phone=phone))
+
+
+REQUEST_ERRORS = {
+    "type": lambda: _("Choose the type of request."),
+    "customer_id": lambda: _("This customer does not exist."),
+    "customer": lambda: _("This customer does not exist."),
+    "serial": lambda: _("This customer owns no product with that barcode."),
+    "model": lambda: _("There is no product model with that code."),
+    "description": lambda: _("The description has at most 4000 characters."),
+}
+
+
+@bp.post("/calls/orders")
+@login_required
+def new_request():  # noqa: ANN201
+    form = request.form
+    values = {k: (form.get(k) or "").strip() for k in ("type", "serial", "model", "description")}
+    customer_id = form.get("customer_id", type=int)
+    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
+    if customer is None:
+        raise NotFound("no such customer")
+    errors: dict[str, str] = {}
+    if values["type"] not in deployed_types():
+        errors["type"] = REQUEST_ERRORS["type"]()
+    else:
+        body = {
+            "type": values["type"],
+            "customer_id": customer.id,
+            "serial": values["serial"][:QUERY_MAX],
+            "model": values["model"][:QUERY_MAX],
+            "description": values["description"],
+        }
+        try:
+            order = create_order(db.session, current_user.actor, body)
+        except InvalidInput as exc:
+            db.session.rollback()
+            details = exc.details if isinstance(exc.details, dict) else {}
+            errors = {k: REQUEST_ERRORS[k]() for k in details if k in REQUEST_ERRORS}
+            if not errors:
+                errors[""] = _("The request could not be created: %(reason)s", reason=str(exc))
+        else:
+            flash(_("Order %(number)s was created.", number=order.number), "success")
+            return redirect(url_for("ui.order_page", number=order.number))
+    flash(_("Please correct the marked fields."), "error")
+    customer = db.session.get(Customer, customer.id)
+    return render_incoming(
+        phone=_clean(form.get("lookup_phone")),
+        serial=_clean(form.get("lookup_serial")),
+        found=[customer],
+        request_for=customer.id,
+        request_values=values,
+        request_errors=errors,
+        status=422,
+    )
+
+
+@bp.get("/customers/<int:customer_id>")
+@login_required
+def customer_page(customer_id: int):  # noqa: ANN201
+    customer = db.session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    view = _callers([customer])[0]
+    total = view["order_total"]
+    page = max(1, request.args.get("page", 1, type=int))
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page, pages)
+    orders = db.session.scalars(
+        _visible_orders([customer.id])
+        .order_by(ServiceOrder.created_at.desc(), ServiceOrder.id.desc())
+        .offset((page - 1) * PER_PAGE)
+        .limit(PER_PAGE)
+    ).all()
+    view["orders"] = [caller.order_view(o) for o in orders]
+    return render_template(
+        "customers/customer.html",
+        c=view,
+        page=page,
+        per_page=PER_PAGE,
+        total=total,
+        types=deployed_types(),
+        labels=_labels(),
+    )
+
+
+@bp.get("/orders/<number>")
+@login_required
+def order_page(number: str):  # noqa: ANN201
+    order = get_order(db.session, current_user.actor, number[:24])
+    instance = (
+        db.session.get(ProcessInstance, order.process_instance_id)
+        if order.process_instance_id
+        else None
+    )
+    customer = _callers([order.customer])[0]
+    product = caller.product_view(order.product, date.today()) if order.product else None
+    article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
+    history = queries.history_of(db.session, instance.id) if instance is not None else []
+    tasks = queries.open_tasks_of(db.session, instance.id) if instance is not None else []
+    step = STEPS.index(order.status) if order.status in STEPS else -1
+    return render_template(
+        "orders/order.html",
+        order=order,
+        instance=instance,
+        customer=customer,
+        product=product,
+        article=article,
+        history=history,
+        tasks=[t for t in tasks if current_user.actor.sees(t.org_path)],
+        steps=STEPS,
+        step=step,
+        is_open=order.status in OPEN_STATES,
+        labels=_labels(),
+    )
