@@ -171,7 +171,11 @@ class ServiceOrder(Base):
     """A service form (单据): the business record a process instance works on."""
 
     __tablename__ = "service_order"
-    __table_args__ = (sa.Index("ix_service_order_customer", "customer_id", "created_at"),)
+    __table_args__ = (
+        sa.Index("ix_service_order_customer", "customer_id", "created_at"),
+        # dispatch counts each outlet's open orders; scope ranges use its leading column
+        sa.Index("ix_service_order_org_path_status", "org_path", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(24), unique=True)
@@ -184,7 +188,7 @@ class ServiceOrder(Base):
     process_instance_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("process_instance.id"), index=True
     )
-    org_path: Mapped[str] = mapped_column(org_path_type(), default="", index=True)
+    org_path: Mapped[str] = mapped_column(org_path_type(), default="")
     kb_article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kb_article.id"))
     verified: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[str | None] = mapped_column(sa.String(80))
@@ -258,3 +262,27 @@ class KbArticleModel(Base):
         sa.ForeignKey("kb_article.id", ondelete="CASCADE"), primary_key=True
     )
     model_code: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+
+
+class Praise(Base):
+    """A customer's praise, kept against the outlet and the engineer it names."""
+
+    __tablename__ = "praise"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(sa.ForeignKey("service_order.id"), unique=True)
+    outlet_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
+    engineer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("app_user.id"), index=True)
+    text: Mapped[str] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AppSetting(Base):
+    """A value that a role may change in the UI (the callback satisfaction threshold)."""
+
+    __tablename__ = "app_setting"
+
+    name: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    value: Mapped[Any] = mapped_column(sa.JSON)
+    updated_by: Mapped[str | None] = mapped_column(sa.String(80))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -11,14 +11,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from engine.errors import InvalidInput, NotFound
-from engine.models import OrgUnit
+from engine.models import OrgUnit, User
 from engine.services import OperationRegistry, command_session
 from engine.services import registry as default_registry
 
-from . import orders
+from . import orders, settings
 from .dispatch import choose_outlet
 from .knowledge import mark_solved
-from .models import InstalledProduct, ProductModel, ServiceOrder
+from .models import InstalledProduct, Praise, ProductModel, ServiceOrder
 from .products import warranty_end
 
 
@@ -112,7 +112,43 @@ def record_installation(order_number: str, serial: str, model: str, install_date
     return {"serial": product.serial, "warranty_end": product.warranty_end.isoformat()}
 
 
+def setting_value(name: str) -> Any:
+    """A setting as it is now (the callback threshold the team lead set)."""
+    return settings.value(command_session(), name)
+
+
+def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -> int:
+    """Keep the praise against the outlet and the engineer it names (either may be absent)."""
+    session = command_session()
+    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
+    if order is None:
+        raise NotFound(f"order {order_number} not found")
+    unit = None
+    if outlet:
+        unit = session.scalar(
+            sa.select(OrgUnit).where(OrgUnit.code == str(outlet), OrgUnit.kind == "outlet")
+        )
+        if unit is None:
+            raise InvalidInput(f"no outlet {outlet!r}")
+    user = None
+    if engineer:
+        user = session.scalar(sa.select(User).where(User.username == str(engineer)))
+        if user is None:
+            raise InvalidInput(f"no user {engineer!r}")
+    praise = Praise(
+        order_id=order.id,
+        outlet_id=unit.id if unit else None,
+        engineer_id=user.id if user else None,
+        text=order.description,
+    )
+    session.add(praise)
+    session.flush()
+    return praise.id
+
+
 def register(registry: OperationRegistry = default_registry) -> None:
+    registry.register("setting_value", setting_value)
+    registry.register("record_praise", record_praise)
     registry.register("record_installation", record_installation)
     registry.register("choose_outlet", choose_outlet_for)
     registry.register("place_with_outlet", place_with_outlet)

@@ -148,6 +148,7 @@ def build(factory: sessionmaker[Session]) -> World:
                 ROOT / "bpmn" / "dispatch.bpmn",
                 ROOT / "bpmn" / "installation.bpmn",
                 ROOT / "bpmn" / "consultation.bpmn",
+                ROOT / "bpmn" / "praise.bpmn",
                 *sorted((ROOT / "forms").glob("*.form.json")),
             ]
         ]

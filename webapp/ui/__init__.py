@@ -50,10 +50,13 @@ def init_app(app: Flask) -> None:
 from . import (  # noqa: E402,F401  (routes register themselves on bp)
     admin_views,
     auth_views,
+    board_pages,
     call_pages,
+    engineer_pages,
     inbox,
     kb_pages,
     process_pages,
+    settings_pages,
     system,
     task_pages,
     uploads,

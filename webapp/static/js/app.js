@@ -67,3 +67,30 @@
   }
   document.addEventListener("DOMContentLoaded", initSignatures);
 })();
+
+/* On a task form with latitude and longitude fields (the check-in), the phone's position fills
+   them when they are empty and the person allows it; a refusal or no GPS leaves them as they are. */
+(function () {
+  "use strict";
+
+  function fillPosition() {
+    if (!("geolocation" in navigator)) return;
+    document.querySelectorAll("form[data-task-form]").forEach(function (form) {
+      var lat = form.querySelector('input[name="latitude"]');
+      var lon = form.querySelector('input[name="longitude"]');
+      if (!lat || !lon || lat.value || lon.value) return;
+      try {
+        navigator.geolocation.getCurrentPosition(
+          function (position) {
+            if (lat.value || lon.value) return; // typed in meanwhile
+            lat.value = position.coords.latitude.toFixed(6);
+            lon.value = position.coords.longitude.toFixed(6);
+          },
+          function () { /* refused or unavailable: the fields stay for typing */ },
+          { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 }
+        );
+      } catch (error) { /* insecure context or blocked: nothing to do */ }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", fillPosition);
+})();

@@ -1,0 +1,683 @@
+"""After-sales benchmark: prints ``name: value unit`` lines and asserts nothing.
+
+Run from the repository root (``DATABASE_URL`` naming PostgreSQL runs the world there and
+adds ``_pg`` to the names)::
+
+    .venv/bin/python -m bench.aftersales                       # 1,000,000 customers
+    .venv/bin/python -m bench.aftersales --quick               # small sizes, a smoke run
+    .venv/bin/python -m bench.aftersales --customers 200000 --only lookup,dispatch
+    DATABASE_URL=postgresql://postgres@127.0.0.1:5432/test .venv/bin/python -m bench.aftersales
+
+Every database is a scratch one (a temporary SQLite file, or on PostgreSQL a database of its
+own next to the one ``DATABASE_URL`` names), built by the real migrations and dropped at the
+end. Targets (from the issue): lookup and knowledge-base search under 10 ms at p95.
+
+The world
+---------
+``--customers`` N customers (default 1,000,000), each with a mobile phone (one in ten also a
+landline) and an address in one of 14 districts of 5 cities; 3N installed products of 20
+models in 5 categories (serial ``SN`` + 10 digits, the first three owned by customer 1, and so
+on); N/5 service orders, 97% closed, spread over 12 outlets under 4 centers. The rows are
+bulk-loaded with ``INSERT ... SELECT`` over ``generate_series`` (PostgreSQL) or a recursive
+CTE (SQLite), then ``VACUUM ANALYZE`` / ``ANALYZE``. Outlets, people, survey items, settings
+and the process definitions are made through the application's own functions.
+
+The figures (``_pg`` on PostgreSQL)
+-----------------------------------
+``lookup_p95_ms``
+    ``aftersales.customers.lookup(session, phone=...)`` for a random existing mobile number,
+    each in a new session, p95 over ``--queries`` (customer, phones, addresses, three
+    products with model and category, recent orders). ``lookup_serial_p95_ms`` is the same by
+    a product's serial (a scanned barcode).
+``dispatch_decision_p95_ms``
+    ``aftersales.dispatch.choose_outlet`` for random regions (1 in 20 served by no outlet)
+    and categories, each in a new session.
+``kb_search_p95_ms`` / ``kb_search_p95_ms_pg``
+    ``bench.knowledge``'s generator and loader at ``--articles`` (10,000), on a database of
+    its own, SQLite and (when ``DATABASE_URL`` names it) PostgreSQL.
+``journeys_per_min``
+    Complete repair journeys through the real JSON API: ``gunicorn -w 2`` serving
+    ``webapp:create_app()`` on the bench database, driven by 2 client threads with urllib
+    (agent, outlet manager, engineer and center tokens from ``engine.identity.issue_token``).
+    A journey is POST /api/v1/orders, then phone_support (not solved), accept,
+    assign_engineer, check_in, work_report, review and callback, each found with GET
+    /api/v1/tasks?business_key= and done with POST /api/v1/tasks/<id>/complete; the outlet the
+    dispatcher chose is the one among those serving the customer's district whose manager
+    sees the accept task in GET /api/v1/tasks (1 to 3 tries). About 16 requests. Journeys
+    finished within ``--journey-seconds`` count; server, clients and database share the
+    machine's cores. ``journey_p50_s`` is one journey's wall time.
+``phase_*_s``
+    Wall time of the bench's phases (``phase_load_*`` is the bulk load of each table).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # run as a file: make ``bench`` and ``engine`` importable
+    sys.path[0] = str(Path(__file__).resolve().parent.parent)
+
+import sqlalchemy as sa  # noqa: E402
+from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+
+import aftersales  # noqa: E402
+from aftersales.customers import lookup  # noqa: E402
+from aftersales.dispatch import choose_outlet  # noqa: E402
+from aftersales.models import OutletProfile, ProductCategory, ProductModel, ServiceOrder  # noqa: E402
+from bench import knowledge as kb_bench  # noqa: E402
+from bench.engine import (  # noqa: E402
+    HAS_PG,
+    emit,
+    percentile,
+    phase,
+    postgres_database,
+    sessions,
+    sqlite_database,
+)
+from engine.commands import Deploy, execute  # noqa: E402
+from engine.identity import SYSTEM_ACTOR, issue_token, upsert_user  # noqa: E402
+from engine.org import upsert_unit  # noqa: E402
+from forms import binding as forms_binding  # noqa: E402
+from forms import survey  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 20261124
+
+CITIES = {
+    ("上海市", "上海市"): ["浦东新区", "徐汇区", "闵行区", "静安区"],
+    ("北京市", "北京市"): ["朝阳区", "海淀区", "丰台区"],
+    ("广东省", "广州市"): ["天河区", "越秀区"],
+    ("广东省", "深圳市"): ["南山区", "福田区"],
+    ("浙江省", "杭州市"): ["西湖区", "滨江区", "余杭区"],
+}
+DISTRICTS = [(p, c, d) for (p, c), ds in CITIES.items() for d in ds]  # 14
+REGIONS = [f"{p}/{c}/{d}" for p, c, d in DISTRICTS]
+UNSERVED = ["四川省/成都市/武侯区", "湖北省/武汉市/洪山区"]
+CATEGORIES = [  # code, zh, en, warranty months, model codes
+    ("AC", "空调", "Air conditioner", 72, ["KFR-26GW", "KFR-35GW", "KFR-50LW", "KFR-72LW"]),
+    ("FRIDGE", "冰箱", "Refrigerator", 36, ["BCD-216", "BCD-258", "BCD-470", "BCD-521"]),
+    ("WASHER", "洗衣机", "Washing machine", 24, ["XQG-80", "XQG-90", "XQG-100", "XQB-70"]),
+    ("HEATER", "热水器", "Water heater", 36, ["JSQ-20", "JSQ-24", "EC-6001", "EC-8002"]),
+    ("TV", "电视", "Television", 12, ["LED-55K7", "LED-65U8", "LED-75E5", "LED-43A1"]),
+]
+ALL_CATEGORIES = [c[0] for c in CATEGORIES]
+CENTERS = {  # center code: (name, the cities its outlets serve)
+    "C_SH": ("华东中心", [("上海市", "上海市"), ("浙江省", "杭州市")]),
+    "C_BJ": ("华北中心", [("北京市", "北京市")]),
+    "C_GD": ("华南中心", [("广东省", "广州市"), ("广东省", "深圳市")]),
+}
+# 12 outlets: (code, center, districts (or a whole "province/city"), categories)
+OUTLETS = [
+    ("O_PD", "C_SH", ["上海市/上海市/浦东新区"], ALL_CATEGORIES),
+    ("O_PD2", "C_SH", ["上海市/上海市/浦东新区", "上海市/上海市/闵行区"], ["AC", "HEATER"]),
+    ("O_XH", "C_SH", ["上海市/上海市/徐汇区", "上海市/上海市/静安区"], ALL_CATEGORIES),
+    ("O_SH", "C_SH", ["上海市/上海市"], ALL_CATEGORIES),
+    ("O_HZ", "C_SH", ["浙江省/杭州市"], ALL_CATEGORIES),
+    ("O_BJ1", "C_BJ", ["北京市/北京市/朝阳区"], ALL_CATEGORIES),
+    ("O_BJ2", "C_BJ", ["北京市/北京市/海淀区", "北京市/北京市/丰台区"], ALL_CATEGORIES),
+    ("O_BJ3", "C_BJ", ["北京市/北京市"], ["AC", "TV"]),
+    ("O_GZ", "C_GD", ["广东省/广州市"], ALL_CATEGORIES),
+    ("O_TH", "C_GD", ["广东省/广州市/天河区"], ["AC", "FRIDGE", "WASHER"]),
+    ("O_SZ", "C_GD", ["广东省/深圳市"], ALL_CATEGORIES),
+    ("O_NS", "C_GD", ["广东省/深圳市/南山区"], ALL_CATEGORIES),
+]
+REPORT = {
+    "check_in_at": "2026-11-20T10:30",
+    "fault_class": "refrigeration",
+    "solution": "补充冷媒",
+    "visit_fee": 50,
+    "customer_signature": "data:image/png;base64,iVBORw0KGgo=",
+}
+GROUPS = {
+    "lookup": ["lookup_p95_ms", "lookup_serial_p95_ms"],
+    "dispatch": ["dispatch_decision_p95_ms"],
+    "kb": ["kb_search_p95_ms"],
+    "journeys": ["journeys_per_min"],
+}
+
+
+# --------------------------------------------------------------------------- bulk load
+
+
+def _seq(postgres: bool, count: int) -> tuple[str, str]:
+    """(a WITH prefix, a FROM source) yielding ``i`` = 1..count."""
+    if postgres:
+        return "", f"generate_series(1, {int(count)}) AS s(i)"
+    return (
+        f"WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < {count}) ",
+        "seq",
+    )
+
+
+def _pad(postgres: bool, expr: str, width: int) -> str:
+    if postgres:
+        return f"lpad(({expr})::text, {width}, '0')"
+    return f"printf('%0{width}d', {expr})"
+
+
+def _plus_days(postgres: bool, day: str, expr: str) -> str:
+    if postgres:
+        return f"(DATE '{day}' + ({expr})::int)"
+    return f"date('{day}', '+' || ({expr}) || ' days')"
+
+
+def _case(expr: str, values: list[str]) -> str:
+    whens = " ".join(f"WHEN {n} THEN '{v}'" for n, v in enumerate(values))
+    return f"CASE ({expr}) % {len(values)} {whens} END"
+
+
+def _insert(session: Session, postgres: bool, count: int, table: str, columns: str, select: str):
+    with_, source = _seq(postgres, count)
+    session.execute(
+        sa.text(f"{with_}INSERT INTO {table} ({columns}) SELECT {select} FROM {source}")
+    )
+    session.commit()
+
+
+def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]:
+    """Outlets, people and catalogue through the app; the bulk rows with SQL."""
+    forms_binding.install()  # form files deploy (and survey scores) as in the web app
+    aftersales.install()
+    world: dict[str, Any] = {"outlets": {}, "tokens": {}, "customers": customers}
+    with factory() as session:
+        postgres = session.bind.dialect.name == "postgresql"
+        with phase("load_org"):
+            for code, (name, _) in CENTERS.items():
+                upsert_unit(session, code, name=name, kind="center")
+            paths = []
+            for n, (code, center, districts, cats) in enumerate(OUTLETS):
+                unit = upsert_unit(
+                    session, code, name=f"网点{n + 1}", kind="outlet", parent_code=center
+                )
+                session.flush()
+                session.add(
+                    OutletProfile(
+                        org_unit_id=unit.id,
+                        districts=districts,
+                        categories=cats,
+                        capacity=10 + 5 * (n % 4),
+                    )
+                )
+                paths.append(unit.path)
+                world["outlets"][code] = center
+            people: dict[str, tuple[str, list[str], list[str]]] = {
+                "agent1": ("HQ", ["agents"], ["agent"]),
+                "agent2": ("HQ", ["agents"], ["agent"]),
+            }
+            for code in CENTERS:
+                people[f"center_{code}"] = (code, ["centers"], ["center_staff"])
+            for code, *_ in OUTLETS:
+                people[f"boss_{code}"] = (code, ["outlet_managers"], ["outlet_manager"])
+                people[f"eng_{code}"] = (code, ["engineers"], ["engineer"])
+            for username, (unit, groups, roles) in people.items():
+                user = upsert_user(
+                    session, username=username, org_code=unit, groups=groups, roles=roles
+                )
+                session.flush()
+                world["tokens"][username] = issue_token(session, user, "bench")
+            model_id = 0
+            for cat_id, (code, zh, en, months, models) in enumerate(CATEGORIES, 1):
+                session.add(
+                    ProductCategory(
+                        id=cat_id, code=code, name_zh=zh, name_en=en, warranty_months=months
+                    )
+                )
+                session.flush()
+                for model in models:
+                    model_id += 1
+                    session.add(
+                        ProductModel(
+                            id=model_id, code=model, name=f"{zh} {model}", category_id=cat_id
+                        )
+                    )
+            survey.create_item(
+                session, "VISITED", "工程师是否上门？", "Did the engineer visit?", "yes_no",
+                required=True,
+            )  # fmt: skip
+            survey.create_item(
+                session, "ATTITUDE", "服务态度", "Manner", "score", weight=3.0, required=True
+            )
+            session.flush()
+            survey.bind(session, "repair", ["VISITED", "ATTITUDE"])
+            session.commit()
+            files = [
+                (str(p), p.read_bytes())
+                for p in [
+                    ROOT / "bpmn" / "repair.bpmn",
+                    ROOT / "bpmn" / "dispatch.bpmn",
+                    *sorted((ROOT / "forms").glob("*.form.json")),
+                ]
+            ]
+            execute(session, Deploy(files), SYSTEM_ACTOR)
+
+        n = customers
+        pad = lambda expr, width: _pad(postgres, expr, width)  # noqa: E731
+        now = "CURRENT_TIMESTAMP"
+        empty = "CAST('[]' AS JSON)" if postgres else "'[]'"
+        with phase("load_customers"):
+            _insert(
+                session, postgres, n, "customer",
+                "id, name, member_no, member_level, tags, customer_group, note, created_at",
+                f"i, '客户' || i, CASE WHEN i % 5 = 0 THEN 'M' || {pad('i', 9)} END, "
+                f"{_case('i', ['none', 'none', 'silver', 'gold', 'platinum'])}, {empty}, "
+                f"CASE WHEN i % 50 = 0 THEN 'vip' END, '', {now}",
+            )  # fmt: skip
+        with phase("load_phones"):
+            _insert(
+                session, postgres, n, "customer_phone", "id, customer_id, phone, kind, is_primary",
+                f"i, i, '13' || {pad('i', 9)}, 'mobile', true",
+            )  # fmt: skip
+            _insert(
+                session, postgres, n // 10, "customer_phone",
+                "id, customer_id, phone, kind, is_primary",
+                f"{n} + i, i * 10, '021-' || {pad('i', 8)}, 'landline', false",
+            )  # fmt: skip
+        with phase("load_addresses"):
+            provinces = [p for p, _, _ in DISTRICTS]
+            cities = [c for _, c, _ in DISTRICTS]
+            districts = [d for _, _, d in DISTRICTS]
+            _insert(
+                session, postgres, n, "customer_address",
+                "id, customer_id, province, city, district, street, is_primary",
+                f"i, i, {_case('i', provinces)}, {_case('i', cities)}, {_case('i', districts)}, "
+                f"'幸福路' || (i % 999 + 1) || '号', true",
+            )  # fmt: skip
+        with phase("load_products"):
+            purchase = _plus_days(postgres, "2019-01-01", "(i * 37) % 2500")
+            install = _plus_days(postgres, "2019-01-04", "(i * 37) % 2500")
+            warranty = _plus_days(postgres, "2019-01-01", "(i * 37) % 2500 + 365 * (1 + i % 6)")
+            _insert(
+                session, postgres, 3 * n, "installed_product",
+                "id, customer_id, model_id, serial, purchase_date, install_date, warranty_end, "
+                "address_id, created_at",
+                f"i, (i - 1) / 3 + 1, i % {model_id} + 1, 'SN' || {pad('i', 10)}, {purchase}, "
+                f"{install}, {warranty}, (i - 1) / 3 + 1, {now}",
+            )  # fmt: skip
+        with phase("load_orders"):
+            orders = max(n // 5, 1)
+            outlet_paths = " ".join(f"WHEN {k} THEN '{p}'" for k, p in enumerate(paths))
+            status = "CASE WHEN i % 33 = 0 THEN " + _case(
+                "i / 33", ["received", "dispatched", "accepted", "on_site", "reported"]
+            ) + " ELSE 'closed' END"  # fmt: skip
+            created = (
+                f"{now} - (i % 700) * INTERVAL '1 day'"
+                if postgres
+                else "datetime('now', '-' || (i % 700) || ' days')"
+            )
+            _insert(
+                session, postgres, orders, "service_order",
+                "id, number, type, status, customer_id, installed_product_id, description, "
+                "in_warranty, org_path, verified, created_by, created_at, closed_at",
+                f"i, 'H' || {pad('i', 10)}, 'repair', {status}, (i * 7) % {n} + 1, "
+                f"((i * 7) % {n}) * 3 + 1, '空调不制冷', true, "
+                f"CASE i % {len(paths)} {outlet_paths} END, false, 'import', {created}, "
+                f"CASE WHEN i % 33 = 0 THEN NULL ELSE {created} END",
+            )  # fmt: skip
+        if postgres:
+            for table in (
+                "customer",
+                "customer_phone",
+                "customer_address",
+                "installed_product",
+                "service_order",
+                "product_category",
+                "product_model",
+            ):
+                session.execute(
+                    sa.text(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
+                )
+            session.commit()
+    with phase("load_analyze"):
+        engine = factory.kw["bind"]
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(sa.text("VACUUM ANALYZE"))
+        else:
+            with engine.begin() as conn:
+                conn.execute(sa.text("ANALYZE"))
+    return world
+
+
+def table_sizes(factory: sessionmaker[Session]) -> dict[str, int]:
+    with factory() as session:
+        return {
+            t: session.scalar(sa.text(f"SELECT count(*) FROM {t}"))
+            for t in ("customer", "customer_phone", "installed_product", "service_order")
+        }
+
+
+# --------------------------------------------------------------------------- in-process
+
+
+def timed_ms(factory: sessionmaker[Session], action: Any) -> float:
+    started = time.perf_counter()
+    with factory() as session:
+        action(session)
+    return (time.perf_counter() - started) * 1000
+
+
+def measure_lookup(factory: sessionmaker[Session], customers: int, count: int) -> dict:
+    rng = random.Random(SEED)
+    phones = [f"13{rng.randint(1, customers):09d}" for _ in range(count + 20)]
+    serials = [f"SN{rng.randint(1, 3 * customers):010d}" for _ in range(count + 20)]
+    found = []
+    for phone in phones[:20]:  # warm the pool and the plans
+        timed_ms(factory, lambda s, p=phone: lookup(s, phone=p))
+    by_phone = []
+    for phone in phones[20:]:
+        by_phone.append(timed_ms(factory, lambda s, p=phone: found.append(len(lookup(s, phone=p)))))
+    by_serial = [timed_ms(factory, lambda s, x=x: lookup(s, serial=x)) for x in serials[20:]]
+    return {
+        "p95": percentile(by_phone, 95),
+        "p50": percentile(by_phone, 50),
+        "serial_p95": percentile(by_serial, 95),
+        "hits": sum(found) / max(len(found), 1),
+    }
+
+
+def measure_dispatch(factory: sessionmaker[Session], count: int) -> dict:
+    rng = random.Random(SEED + 1)
+    work = [
+        (
+            rng.choice(UNSERVED) if rng.random() < 0.05 else rng.choice(REGIONS),
+            rng.choice(ALL_CATEGORIES),
+        )
+        for _ in range(count + 20)
+    ]
+    chosen = []
+    for region, category in work[:20]:
+        timed_ms(factory, lambda s, r=region, c=category: choose_outlet(s, r, c))
+    times = [
+        timed_ms(
+            factory,
+            lambda s, r=region, c=category: chosen.append(choose_outlet(s, r, c) is not None),
+        )
+        for region, category in work[20:]
+    ]
+    return {
+        "p95": percentile(times, 95),
+        "p50": percentile(times, 50),
+        "served": sum(chosen) / max(len(chosen), 1),
+    }
+
+
+def run_kb(url: str, articles: int, count: int, suffix: str) -> None:
+    with sessions(url) as factory:
+        kb_bench.load(factory, articles)
+        p95, median = kb_bench.measure(factory, count)
+    emit(f"kb_search_p95_ms{suffix}", p95, "ms")
+    emit(f"kb_search_median_ms{suffix}", median, "ms")
+
+
+# --------------------------------------------------------------------------- journeys
+
+
+class Api:
+    def __init__(self, base: str, tokens: dict[str, str]) -> None:
+        self.base, self.tokens = base, tokens
+
+    def call(self, user: str, method: str, path: str, body: Any = None) -> Any:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.base + path,
+            data=data,
+            method=method,
+            headers={
+                "Authorization": f"Bearer {self.tokens[user]}",
+                "Content-Type": "application/json",
+            },
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=60) as response:
+                return json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            detail = error.read()[:300].decode(errors="replace")
+            raise RuntimeError(f"{method} {path} as {user}: {error.code} {detail}") from None
+
+    def find(self, user: str, number: str, name: str) -> str | None:
+        tasks = self.call(user, "GET", f"/api/v1/tasks?business_key={number}")["items"]
+        return next((t["id"] for t in tasks if t["name"] == name), None)
+
+    def complete(self, user: str, number: str, name: str, data: dict, task: str = "") -> None:
+        task = task or self.find(user, number, name) or ""
+        if not task:
+            raise RuntimeError(f"{user} sees no open {name} on {number}")
+        self.call(user, "POST", f"/api/v1/tasks/{task}/complete", {"data": data})
+
+
+def serving(customer: int) -> list[str]:
+    """The outlets that may get the customer's first product (its region and category, as
+    loaded), nearest first: whose inboxes to look in for the accept task."""
+    province, city, district = DISTRICTS[customer % len(DISTRICTS)]
+    model_id = ((customer - 1) * 3 + 1) % sum(len(c[4]) for c in CATEGORIES) + 1
+    category = CATEGORIES[(model_id - 1) // 4][0]
+    exact = [o[0] for o in OUTLETS if f"{province}/{city}/{district}" in o[2] and category in o[3]]
+    city_wide = [o[0] for o in OUTLETS if f"{province}/{city}" in o[2] and category in o[3]]
+    return exact + city_wide
+
+
+def journey(api: Api, agent: str, world: dict, rng: random.Random) -> None:
+    customer = rng.randint(1, world["customers"])
+    order = api.call(
+        agent,
+        "POST",
+        "/api/v1/orders",
+        {
+            "type": "repair",
+            "customer_id": customer,
+            "serial": f"SN{(customer - 1) * 3 + 1:010d}",
+            "description": "空调不制冷，重启也没用",
+        },
+    )
+    number = order["number"]
+    api.complete(agent, number, "phone_support", {"solved": False})
+    for outlet in serving(customer):  # the outlet whose managers see the new order
+        accept = api.find(f"boss_{outlet}", number, "accept")
+        if accept:
+            break
+    else:
+        raise RuntimeError(f"{number}: no outlet manager sees its accept task")
+    boss, engineer = f"boss_{outlet}", f"eng_{outlet}"
+    api.complete(boss, number, "accept", {"accepted": True}, accept)
+    api.complete(boss, number, "assign_engineer", {"engineer": engineer})
+    api.complete(engineer, number, "check_in", {"checked_in_at": "2026-11-20T10:00"})
+    api.complete(engineer, number, "work_report", REPORT)
+    api.complete(f"center_{world['outlets'][outlet]}", number, "review", {"approved": True})
+    api.complete(agent, number, "callback", {"VISITED": True, "ATTITUDE": 5})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def server(url: str, workers: int) -> Iterator[str]:
+    """gunicorn serving ``webapp:create_app()`` on ``url`` in a subprocess."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="csm_bench_web_") as instance:
+        env = {
+            **os.environ,
+            "DATABASE_URL": url,
+            "CSM_INSTANCE_DIR": instance,
+            "CSM_SECRET_KEY": "bench",
+        }
+        env.pop("REDIS_URL", None)
+        process = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "--timeout", "120",
+                "webapp:create_app()",
+            ],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(base + "/api/v1/tasks", timeout=5)
+                except urllib.error.HTTPError:
+                    break  # 401: it answers
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError("the API server did not start") from None
+                    time.sleep(0.2)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def measure_journeys(url: str, world: dict, clients: int, seconds: float) -> dict:
+    with server(url, workers=2) as base:
+        api = Api(base, world["tokens"])
+        for n in range(clients):  # warm both workers (definitions, forms, plans)
+            journey(api, f"agent{n % 2 + 1}", world, random.Random(n))
+        durations: list[float] = []
+        errors: list[str] = []
+        lock = threading.Lock()
+        start = time.perf_counter()
+        deadline = start + seconds
+
+        def client(n: int) -> None:
+            rng = random.Random(SEED + 10 + n)
+            while time.perf_counter() < deadline:
+                began = time.perf_counter()
+                try:
+                    journey(api, f"agent{n % 2 + 1}", world, rng)
+                except Exception as error:  # noqa: BLE001 - counted and reported
+                    with lock:
+                        errors.append(str(error))
+                    continue
+                ended = time.perf_counter()
+                if ended <= deadline:
+                    with lock:
+                        durations.append(ended - began)
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    if errors:
+        print(f"note: {len(errors)} journeys failed; first: {errors[0]}", file=sys.stderr)
+    return {
+        "done": len(durations),
+        "per_min": len(durations) / seconds * 60,
+        "p50": statistics.median(durations) if durations else float("nan"),
+        "failed": len(errors),
+    }
+
+
+# --------------------------------------------------------------------------- main
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=None, help="default 1,000,000")
+    parser.add_argument("--articles", type=int, default=None, help="default 10,000")
+    parser.add_argument("--queries", type=int, default=None, help="per figure, default 300")
+    parser.add_argument("--journey-seconds", type=float, default=None, help="default 60")
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
+    parser.add_argument("--only", default="", help=f"groups: {', '.join(GROUPS)}")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.customers = args.customers or (20_000 if quick else 1_000_000)
+    args.articles = args.articles or (1_000 if quick else 10_000)
+    args.queries = args.queries or (100 if quick else 300)
+    args.journey_seconds = args.journey_seconds or (10.0 if quick else 60.0)
+    chosen = {g.strip() for g in args.only.split(",") if g.strip()} or set(GROUPS)
+    unknown = chosen - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown group(s) {sorted(unknown)}; choose from {sorted(GROUPS)}")
+    args.groups = chosen
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    groups = args.groups
+    began = time.perf_counter()
+    suffix = "_pg" if HAS_PG else ""
+    emit("load_avg_1m_at_start", os.getloadavg()[0], "load")
+
+    if groups & {"lookup", "dispatch", "journeys"}:
+        database = postgres_database if HAS_PG else sqlite_database
+        with database() as url, sessions(url) as factory:
+            with phase(f"load{suffix}"):
+                world = load_world(factory, args.customers)
+            sizes = table_sizes(factory)
+            emit(f"customers{suffix}", sizes["customer"], "rows")
+            emit(f"customer_phones{suffix}", sizes["customer_phone"], "rows")
+            emit(f"installed_products{suffix}", sizes["installed_product"], "rows")
+            emit(f"service_orders{suffix}", sizes["service_order"], "rows")
+            if "lookup" in groups:
+                with phase(f"lookup{suffix}"):
+                    found = measure_lookup(factory, args.customers, args.queries)
+                emit(f"lookup_p95_ms{suffix}", found["p95"], "ms")
+                emit(f"lookup_median_ms{suffix}", found["p50"], "ms")
+                emit(f"lookup_serial_p95_ms{suffix}", found["serial_p95"], "ms")
+                emit(f"lookup_customers_per_hit{suffix}", found["hits"], "customers")
+            if "dispatch" in groups:
+                with phase(f"dispatch{suffix}"):
+                    chosen = measure_dispatch(factory, args.queries)
+                emit(f"dispatch_decision_p95_ms{suffix}", chosen["p95"], "ms")
+                emit(f"dispatch_decision_median_ms{suffix}", chosen["p50"], "ms")
+                emit(f"dispatch_served_share{suffix}", chosen["served"], "share")
+            if "journeys" in groups:
+                with phase(f"journeys{suffix}"):
+                    done = measure_journeys(url, world, args.clients, args.journey_seconds)
+                emit(f"journeys_completed{suffix}", done["done"], "journeys")
+                emit(f"journeys_failed{suffix}", done["failed"], "journeys")
+                emit(f"journeys_per_min{suffix}", done["per_min"], "journeys/min")
+                emit(f"journey_p50_s{suffix}", done["p50"], "s")
+                with factory() as session:  # a cross-check: closed and verified in the database
+                    closed = session.scalar(
+                        sa.select(sa.func.count()).where(
+                            ServiceOrder.created_by.in_(["agent1", "agent2"]),
+                            ServiceOrder.status == "closed",
+                            ServiceOrder.verified.is_(True),
+                        )
+                    )
+                emit(f"journeys_closed_in_db{suffix}", closed, "orders")
+
+    if "kb" in groups:
+        with phase("kb"), sqlite_database() as url:
+            run_kb(url, args.articles, args.queries, "")
+        if HAS_PG:
+            with phase("kb_pg"), postgres_database() as url:
+                run_kb(url, args.articles, args.queries, "_pg")
+        emit("kb_articles", args.articles, "articles")
+
+    emit("load_avg_1m_at_end", os.getloadavg()[0], "load")
+    emit("phase_total_s", time.perf_counter() - began, "s")
+
+
+if __name__ == "__main__":
+    main()

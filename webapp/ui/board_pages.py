@@ -1,0 +1,138 @@
+"""The dispatch board: every order in the viewer's scope, counted per status and listed.
+
+Filters (all GET arguments): ``center`` and ``outlet`` (unit codes, only units in the viewer's
+scope; any other code is a 400, the same for a unit that does not exist), ``status``, ``type``,
+``from`` and ``to`` (creation dates in the user's time zone, both inclusive) and ``page``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from flask import abort, render_template, request, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from aftersales import board
+from aftersales.models import ORDER_TYPES
+from aftersales.orders import STATES
+from engine.errors import Forbidden
+from engine.identity import Actor
+from engine.models import utcnow
+
+from ..extensions import db
+from . import bp
+from .call_pages import status_labels, type_labels
+
+BOARD_ROLES = frozenset(
+    {"center_staff", "outlet_manager", "team_lead", "manager", "agent", "admin"}
+)
+PER_PAGE = 30
+
+
+@bp.app_template_global("may_see_board")
+def may_see_board(actor: Actor) -> bool:
+    return actor.is_admin or bool(BOARD_ROLES & actor.roles)
+
+
+def age_text(created: datetime, now: datetime) -> str:
+    minutes = max(0, int((now - created).total_seconds() // 60))
+    days, rest = divmod(minutes, 24 * 60)
+    if days:
+        return _("%(days)s d %(hours)s h", days=days, hours=rest // 60)
+    return _("%(hours)s h %(minutes)s min", hours=rest // 60, minutes=rest % 60)
+
+
+def utc_midnight(day: date) -> datetime:
+    """The start of ``day`` in the user's time zone, as naive UTC (as the engine stores it)."""
+    zone = get_timezone()
+    midnight = datetime(day.year, day.month, day.day)
+    local = zone.localize(midnight) if hasattr(zone, "localize") else midnight.replace(tzinfo=zone)
+    return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _day(name: str) -> date | None:
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value[:10])
+    except ValueError:
+        abort(400)
+
+
+def _choice(name: str, allowed: tuple[str, ...] | list[str]) -> str | None:
+    value = (request.args.get(name) or "").strip()
+    if not value:
+        return None
+    if value not in allowed:
+        abort(400)
+    return value
+
+
+@bp.get("/board")
+@login_required
+def dispatch_board():  # noqa: ANN201
+    actor = current_user.actor
+    if not may_see_board(actor):
+        raise Forbidden("the dispatch board is for service staff")
+    centers, outlets = board.scope_units(db.session, actor)
+    center_paths = {u.code: u.path for u in centers}
+    outlet_paths = {u.code: u.path for u in outlets}
+    # a code outside the viewer's scope is refused exactly like one that does not exist
+    center = _choice("center", list(center_paths))
+    outlet = _choice("outlet", list(outlet_paths))
+    status = _choice("status", STATES)
+    kind = _choice("type", ORDER_TYPES)
+    start, end = _day("from"), _day("to")
+    page = request.args.get("page", 1, type=int) or 1
+    if page < 1 or page > 100_000:
+        abort(400)
+    flt = board.BoardFilter(
+        center_path=center_paths.get(center) if center else None,
+        outlet_path=outlet_paths.get(outlet) if outlet else None,
+        status=status,
+        type=kind,
+        created_from=utc_midnight(start) if start else None,
+        created_to=utc_midnight(end + timedelta(days=1)) if end else None,
+    )
+    counts = board.status_counts(db.session, actor, flt)
+    total = counts.get(status, 0) if status else sum(counts.values())
+    pages = max(1, -(-total // PER_PAGE))
+    page = min(page, pages)
+    now = utcnow()
+    rows = board.board_rows(
+        db.session, actor, flt, offset=(page - 1) * PER_PAGE, limit=PER_PAGE, now=now
+    )
+    columns = [s for s in STATES if s != "cancelled" or counts.get(s)]
+    selected = {
+        "center": center or "",
+        "outlet": outlet or "",
+        "status": status or "",
+        "type": kind or "",
+        "from": start.isoformat() if start else "",
+        "to": end.isoformat() if end else "",
+    }
+
+    def board_url(**changes: str) -> str:
+        args = {k: v for k, v in {**selected, **changes}.items() if v}
+        return url_for("ui.dispatch_board", **args)
+
+    return render_template(
+        "board/board.html",
+        rows=rows,
+        counts=counts,
+        columns=columns,
+        total=total,
+        page=page,
+        per_page=PER_PAGE,
+        centers=centers,
+        outlets=outlets,
+        selected=selected,
+        board_url=board_url,
+        statuses=status_labels(),
+        types=type_labels(),
+        order_types=ORDER_TYPES,
+        age=lambda created: age_text(created, now),
+    )

@@ -1,0 +1,48 @@
+"""The engineer's phone view: today's visits and reports, one big card each.
+
+Lists the signed-in user's open field tasks (check-in, work report, rework, install report of
+any process) assigned to them, those due by the end of today first. Anyone signed in may open
+it: a user who is not an engineer gets the same page with a note and, having no field tasks,
+no cards. Each card leads to the task page, where the form is filled in.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import render_template
+from flask_babel import format_datetime, get_timezone
+from flask_login import current_user, login_required
+
+from aftersales import board
+
+from ..extensions import db
+from . import bp
+
+
+def today_bounds() -> tuple[datetime, datetime]:
+    """The start and end of today in the user's time zone, as naive UTC (as stored)."""
+    zone = get_timezone()
+    start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    start_utc = start.astimezone(UTC).replace(tzinfo=None)
+    return start_utc, start_utc + timedelta(days=1)
+
+
+def due_text(due: datetime | None) -> str:
+    return format_datetime(due.replace(tzinfo=UTC), "MM-dd HH:mm") if due else ""
+
+
+@bp.get("/engineer")
+@login_required
+def engineer_jobs():  # noqa: ANN201
+    actor = current_user.actor
+    start, end = today_bounds()
+    jobs = board.my_jobs(db.session, actor, end)
+    return render_template(
+        "engineer/jobs.html",
+        today=[j for j in jobs if j.today],
+        later=[j for j in jobs if not j.today],
+        done_today=board.completed_since(db.session, actor, start),
+        is_engineer="engineer" in actor.roles,
+        due_text=due_text,
+    )
