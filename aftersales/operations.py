@@ -146,7 +146,20 @@ def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -
     return praise.id
 
 
+def issue_rma(order_number: str, region: str, category: str) -> dict[str, Any]:
+    """The return-authorisation number a depot repair travels under, and the service center
+    of the district (the parent of the outlet that would serve it), whose depot repairs it."""
+    session = command_session()
+    found = choose_outlet(session, region or "", category or "")
+    center = session.get(OrgUnit, found.unit.parent_id) if found and found.unit.parent_id else None
+    orders.set_status(
+        session, order_number, "dispatched", outlet_path=center.path if center else None
+    )
+    return {"number": f"RMA-{order_number}", "center": center.code if center else None}
+
+
 def register(registry: OperationRegistry = default_registry) -> None:
+    registry.register("issue_rma", issue_rma)
     registry.register("setting_value", setting_value)
     registry.register("record_praise", record_praise)
     registry.register("record_installation", record_installation)

@@ -46,7 +46,7 @@ USERS = [
     ("lead", "座席组长 孙丽", "HQ-CC", ["team_lead", "agent"], ["agents", "team_leads"], False),
     ("agent", "座席 王芳", "HQ-CC", ["agent"], ["agents"], False),
     ("agent2", "座席 李娜", "HQ-CC", ["agent"], ["agents"], False),
-    ("center", "华东中心 吴强", "C-EAST", ["center_staff"], ["centers"], False),
+    ("center", "华东中心 吴强", "C-EAST", ["center_staff"], ["centers", "depots"], False),
     (
         "outlet",
         "浦东网点 张伟",

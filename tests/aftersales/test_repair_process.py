@@ -152,3 +152,72 @@ def test_an_order_for_someone_elses_serial_is_refused_and_nothing_is_kept(world)
         world.open_order(serial="SN-NOT-HERS")
     with world.factory() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(ServiceOrder)) == 0
+
+
+def depot_order(world) -> str:  # noqa: ANN001
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False, "service_mode": "depot"})
+    world.complete(
+        number,
+        "receive_unit",
+        "depot",
+        {"received_at": "2026-11-21T10:00", "unit_condition": "外壳完好"},
+    )
+    return number
+
+
+def test_a_depot_repair_travels_under_an_rma_number_to_the_depot(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False, "service_mode": "depot"})
+    receive = world.task(number, "receive_unit")
+    assert (receive.candidate_group, receive.title.split(" ")[0]) == (
+        "depots",
+        f"收机：RMA-{number}",
+    )
+
+
+def test_a_failed_test_sends_the_unit_back_to_the_bench(world):
+    number = depot_order(world)
+    world.complete(
+        number,
+        "depot_repair",
+        "depot",
+        {"diagnosis": "压缩机异响", "solution": "更换压缩机", "test_passed": False},
+    )
+    assert world.open_names(number) == ["depot_repair"]
+
+
+def test_a_returned_depot_repair_closes_and_is_called_back(world):
+    number = depot_order(world)
+    world.complete(
+        number,
+        "depot_repair",
+        "depot",
+        {"diagnosis": "压缩机异响", "solution": "更换压缩机", "test_passed": True},
+    )
+    world.complete(
+        number,
+        "return_unit",
+        "depot",
+        {
+            "returned_at": "2026-11-23T15:00",
+            "return_method": "courier",
+            "tracking_number": "SF1234567890",
+        },
+    )
+    assert order(world, number).status == "closed"
+    assert world.open_names(number) == ["callback"]
+
+
+def test_a_courier_return_needs_its_tracking_number(world):
+    number = depot_order(world)
+    world.complete(
+        number, "depot_repair", "depot", {"diagnosis": "x", "solution": "y", "test_passed": True}
+    )
+    with pytest.raises(Exception, match="form has errors"):
+        world.complete(
+            number,
+            "return_unit",
+            "depot",
+            {"returned_at": "2026-11-23T15:00", "return_method": "courier"},
+        )

@@ -92,6 +92,7 @@ def build(factory: sessionmaker[Session]) -> World:
             "agent": ("HQ", ["agents"], ["agent"]),
             "lead": ("HQ", ["agents", "team_leads"], ["team_lead"]),
             "center": ("C1", ["centers"], ["center_staff"]),
+            "depot": ("C1", ["depots"], ["center_staff"]),
             "boss1": ("O1", ["outlet_managers"], ["outlet_manager"]),
             "eng1": ("O1", ["engineers"], ["engineer"]),
             "boss2": ("O2", ["outlet_managers"], ["outlet_manager"]),
