@@ -27,7 +27,12 @@ def test_a_lookup_without_a_token_is_unauthorized(api):
 
 
 def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
-    api.deploy_paths("bpmn/repair.bpmn", "bpmn/dispatch.bpmn", "forms/phone_support.form.json")
+    api.deploy_paths(
+        "bpmn/repair.bpmn",
+        "bpmn/service_fee.dmn",
+        "bpmn/dispatch.bpmn",
+        "forms/phone_support.form.json",
+    )
     response = api.post(
         "/orders",
         "agent",
@@ -50,7 +55,7 @@ def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
 
 
 def test_an_order_with_a_bad_phone_is_refused_and_creates_nothing(api):
-    api.deploy_paths("bpmn/repair.bpmn", "bpmn/dispatch.bpmn")
+    api.deploy_paths("bpmn/repair.bpmn", "bpmn/service_fee.dmn", "bpmn/dispatch.bpmn")
     response = api.post(
         "/orders",
         "agent",

@@ -221,3 +221,23 @@ def test_a_courier_return_needs_its_tracking_number(world):
             "depot",
             {"returned_at": "2026-11-23T15:00", "return_method": "courier"},
         )
+
+
+def reviewed_data(world, number: str) -> dict:  # noqa: ANN001
+    with world.factory() as session:
+        instance = session.get(ProcessInstance, order(world, number).process_instance_id)
+        return instance.variables
+
+
+def test_in_warranty_the_fee_standard_charges_no_service_fee(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    field_work(world, number)
+    assert reviewed_data(world, number)["service_fee"] == 0
+
+
+def test_out_of_warranty_the_fee_standard_prices_the_fault_class(world):
+    number = world.open_order(serial="SN-OLD")
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    field_work(world, number)  # the report classes the fault as refrigeration
+    assert reviewed_data(world, number)["service_fee"] == 150

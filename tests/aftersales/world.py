@@ -126,6 +126,15 @@ def build(factory: sessionmaker[Session]) -> World:
                 warranty_end=date(2031, 1, 1),
             )
         )
+        session.add(
+            InstalledProduct(
+                customer=customer,
+                model=model,
+                serial="SN-OLD",
+                purchase_date=date(2015, 1, 1),
+                warranty_end=date(2018, 1, 1),
+            )
+        )
         survey.create_item(
             session,
             "VISITED",
@@ -146,6 +155,7 @@ def build(factory: sessionmaker[Session]) -> World:
             (str(p), p.read_bytes())
             for p in [
                 ROOT / "bpmn" / "repair.bpmn",
+                ROOT / "bpmn" / "service_fee.dmn",
                 ROOT / "bpmn" / "dispatch.bpmn",
                 ROOT / "bpmn" / "installation.bpmn",
                 ROOT / "bpmn" / "consultation.bpmn",
