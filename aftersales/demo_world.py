@@ -55,6 +55,7 @@ class Size:
 
     customers: int = 200
     orders: bool = True
+    repair_orders: int = 5
     articles: bool = True
     seed: int = 20261123
 

@@ -196,3 +196,18 @@ def test_a_bad_csv_row_refuses_the_whole_file_naming_its_line(csm, session, tmp_
     assert result.exit_code == 1
     assert "line 3" in result.output
     assert find_user(session, "ok") is None
+
+
+def test_demo_scales_with_customers_and_orders(csm, database_url):
+    result = csm("demo", "--customers", "30", "--orders", "7")
+    assert result.exit_code == 0, result.output
+    assert "customers: 30 new" in result.output
+    engine = make_engine(database_url)
+    with engine.connect() as conn:
+        orders = conn.scalar(sa.select(sa.func.count()).select_from(ServiceOrder))
+    engine.dispose()
+    assert orders == 7
+
+
+def test_demo_refuses_a_negative_size(csm):
+    assert csm("demo", "--customers", "-1").exit_code == 2

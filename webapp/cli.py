@@ -218,13 +218,23 @@ def user_token(username: str) -> None:
 
 
 @cli.command()
-def demo() -> None:
-    """Load the demo users and processes; running it again changes nothing."""
+@click.option("--customers", default=200, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option(
+    "--orders",
+    default=5,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="repair orders of Pudong customers, stopped at different steps",
+)
+def demo(customers: int, orders: int) -> None:
+    """Load the demo world; running it again adds nothing it already has."""
+    from aftersales.demo_world import Size
+
     from .demo import load_demo
 
     with session_scope() as session:
         try:
-            for line in load_demo(session):
+            for line in load_demo(session, Size(customers=customers, repair_orders=orders)):
                 click.echo(line)
         except EngineError as exc:
             fail(exc.message)

@@ -181,7 +181,7 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
     )
     yield "DEMO-0001 visited and reported; waiting for the callback"
     if size.orders:
-        yield from _repair_orders(session, users)
+        yield from _repair_orders(session, users, size.repair_orders)
 
 
 def _task_of(session: Session, number: str, name: str) -> HumanTask:
@@ -192,8 +192,9 @@ def _task_of(session: Session, number: str, name: str) -> HumanTask:
     )
 
 
-def _repair_orders(session: Session, users: dict) -> Iterator[str]:
-    """Repair orders of demo customers in Pudong, each stopped at a different step."""
+def _repair_orders(session: Session, users: dict, count: int) -> Iterator[str]:
+    """Repair orders of demo customers in Pudong, stopped at steps in turn (waiting for
+    phone support, solved on the phone, dispatched, accepted, reported)."""
     served = ("AC", "FR", "WM")
     customers = [
         c
@@ -202,10 +203,9 @@ def _repair_orders(session: Session, users: dict) -> Iterator[str]:
             .join(CustomerAddress)
             .where(CustomerAddress.district == "浦东新区")
             .order_by(Customer.id)
-            .limit(50)
         )
         if any(p.model.category.code in served for p in c.products)
-    ][:5]
+    ]
     agent, outlet, engineer = (actor_for(users[name]) for name in ("agent", "outlet", "engineer"))
     steps = [
         [],
@@ -224,7 +224,10 @@ def _repair_orders(session: Session, users: dict) -> Iterator[str]:
             ("work_report", engineer, WORK_REPORT),
         ],
     ]
-    for customer, path in zip(customers, steps, strict=False):
+    if not customers:
+        return
+    for i in range(count):
+        customer, path = customers[i % len(customers)], steps[i % len(steps)]
         product = next(p for p in customer.products if p.model.category.code in served)
         order = create_order(
             session,
@@ -238,7 +241,8 @@ def _repair_orders(session: Session, users: dict) -> Iterator[str]:
         )
         for name, actor, data in path:
             execute(session, Complete(_task_of(session, order.number, name).id, data=data), actor)
-        yield f"repair order {order.number}: {order.status}"
+        if i < 10 or i == count - 1:
+            yield f"repair order {order.number}: {order.status}"
 
 
 # A 1x1 transparent PNG: the shape of what the signature pad sends.

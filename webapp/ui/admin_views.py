@@ -23,26 +23,24 @@ from ..people_csv import import_units, import_users
 from . import bp
 
 
-def admin_only(view):  # noqa: ANN001, ANN201
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.actor.is_admin:
-            abort(403)
-        return view(*args, **kwargs)
+def signed_in_and(allowed):  # noqa: ANN001, ANN201
+    """A view decorator: sign-in required, and ``allowed(actor)`` or the 403 page."""
 
-    return wrapped
+    def decorate(view):  # noqa: ANN001, ANN202
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+            if not allowed(current_user.actor):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
 
 
-def designers_only(view):  # noqa: ANN001, ANN201
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        if not current_user.actor.may_deploy:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
+admin_only = signed_in_and(lambda actor: actor.is_admin)
+designers_only = signed_in_and(lambda actor: actor.may_deploy)
 
 
 def _saved(action, success: str, target: str):  # noqa: ANN001, ANN201
