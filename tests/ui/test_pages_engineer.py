@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from aftersales.models import Praise, ServiceOrder
 from engine.models import HumanTask, utcnow
 
 from . import pages
@@ -99,3 +100,13 @@ def test_a_non_engineer_gets_a_friendly_empty_page(world: World, orders: Orders)
     assert 'data-nav="engineer"' not in page
     assert 'data-nav="engineer"' in text(world.client("engineer").get("/engineer"))
     assert world.client().get("/engineer").status_code == 302
+
+
+def test_praise_for_the_engineer_shows_on_their_page(world: World, orders: Orders) -> None:
+    with world.session_factory() as session:
+        order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == orders["C"]))
+        engineer = world.user("engineer")
+        session.add(Praise(order_id=order.id, engineer_id=engineer.id, text="师傅非常专业"))
+        session.commit()
+    assert "师傅非常专业" in text(world.client("engineer").get("/engineer"))
+    assert "师傅非常专业" not in text(world.client("outlet").get("/engineer"))

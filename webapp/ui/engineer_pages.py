@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import sqlalchemy as sa
 from flask import render_template
 from flask_babel import format_datetime, get_timezone
 from flask_login import current_user, login_required
 
 from aftersales import board
+from aftersales.models import Praise
 
 from ..extensions import db
 from . import bp
@@ -45,4 +47,17 @@ def engineer_jobs():  # noqa: ANN201
         done_today=board.completed_since(db.session, actor, start),
         is_engineer="engineer" in actor.roles,
         due_text=due_text,
+        praises=praises_of(current_user.id),
+    )
+
+
+def praises_of(user_id: int, limit: int = 5) -> list[Praise]:
+    """The latest praise customers gave this engineer: their record, on their own page."""
+    return list(
+        db.session.scalars(
+            sa.select(Praise)
+            .where(Praise.engineer_id == user_id)
+            .order_by(Praise.created_at.desc())
+            .limit(limit)
+        )
     )
