@@ -104,8 +104,8 @@ def order_view(order: ServiceOrder) -> dict[str, Any]:
     }
 
 
-def customer_view(customer: Customer, orders: list[ServiceOrder], today: date) -> dict[str, Any]:
-    """Everything an agent needs on one screen: member data, products, orders."""
+def customer_summary(customer: Customer) -> dict[str, Any]:
+    """Who the customer is and where to reach them, without products or orders."""
     return {
         "id": customer.id,
         "name": customer.name,
@@ -127,6 +127,13 @@ def customer_view(customer: Customer, orders: list[ServiceOrder], today: date) -
             }
             for a in customer.addresses
         ],
+    }
+
+
+def customer_view(customer: Customer, orders: list[ServiceOrder], today: date) -> dict[str, Any]:
+    """Everything an agent needs on one screen: member data, products, orders."""
+    return {
+        **customer_summary(customer),
         "products": [product_view(p, today) for p in customer.products],
         "orders": [order_view(o) for o in orders],
         "open_orders": sum(1 for o in orders if o.status in OPEN_STATES),

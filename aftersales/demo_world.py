@@ -21,7 +21,6 @@ from engine.models import OrgUnit
 from .customers import create_customer
 from .models import (
     Customer,
-    CustomerPhone,
     InstalledProduct,
     OutletProfile,
     Part,
@@ -292,8 +291,3 @@ def build(session: Session, size: Size | None = None) -> Iterator[str]:
     yield f"catalogue: {len(CATEGORIES)} categories, {len(models)} models"
     yield f"customers: {made} new"
     yield f"knowledge base: {articles} new articles"
-
-
-def sample_customer_phone(session: Session) -> str | None:
-    """A demo customer's phone, for the README and the incoming-call example."""
-    return session.scalar(sa.select(CustomerPhone.phone).order_by(CustomerPhone.id).limit(1))

@@ -15,7 +15,7 @@ from engine.identity import Actor
 from engine.models import ProcessInstance, utcnow
 from engine.queries import history_of, instance_visible
 
-from .customers import create_customer, customer_view, orders_of
+from .customers import create_customer, customer_summary
 from .models import Customer, InstalledProduct, ProductModel, ServiceOrder
 
 PREFIX = {"repair": "R", "installation": "I", "consultation": "C", "praise": "P", "complaint": "T"}
@@ -159,9 +159,6 @@ def order_json(session: Session, order: ServiceOrder) -> dict[str, Any]:
         if order.process_instance_id
         else None
     )
-    customer = customer_view(
-        order.customer, orders_of(session, [order.customer_id])[order.customer_id], date.today()
-    )
     return {
         "number": order.number,
         "type": order.type,
@@ -174,7 +171,7 @@ def order_json(session: Session, order: ServiceOrder) -> dict[str, Any]:
         "process_instance_id": order.process_instance_id,
         "process_status": instance.status if instance is not None else None,
         "current_activities": instance.current_activities if instance is not None else [],
-        "customer": {k: customer[k] for k in ("id", "name", "member_level", "phones", "addresses")},
+        "customer": customer_summary(order.customer),
         "timeline": [
             {
                 "at": e.at.isoformat() + "Z",

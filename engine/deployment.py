@@ -61,6 +61,30 @@ def latest_definition(session: Session, key: str, kind: str = "bpmn") -> Process
     )
 
 
+def latest_definitions(session: Session, kind: str = "bpmn") -> list[ProcessDefinition]:
+    """The newest version of every key, in one query."""
+    newest = (
+        sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("version"))
+        .where(ProcessDefinition.kind == kind)
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            sa.select(ProcessDefinition)
+            .join(
+                newest,
+                sa.and_(
+                    ProcessDefinition.key == newest.c.key,
+                    ProcessDefinition.version == newest.c.version,
+                ),
+            )
+            .where(ProcessDefinition.kind == kind)
+            .order_by(ProcessDefinition.key)
+        )
+    )
+
+
 def find_definition(
     session: Session, key: str, version: int | None = None
 ) -> ProcessDefinition | None:

@@ -152,17 +152,32 @@ def user_for_token(session: Session, token: str) -> User | None:
 
 def may_start(session: Session, actor: Actor, definition: ProcessDefinition) -> bool:
     """Admins; members of a lane holding a start event; granted groups; anyone without lanes."""
-    if actor.is_admin:
-        return True
-    lanes = set(definition.start_groups or [])
-    if not lanes:
-        return True
-    if lanes & actor.groups:
+    if actor.is_admin or _in_start_lane(actor, definition):
         return True
     granted = session.scalars(
         sa.select(StartGrant.group_name).where(StartGrant.process_key == definition.key)
     )
     return bool(set(granted) & (actor.groups | actor.roles))
+
+
+def _in_start_lane(actor: Actor, definition: ProcessDefinition) -> bool:
+    lanes = set(definition.start_groups or [])
+    return not lanes or bool(lanes & actor.groups)
+
+
+def startable_definitions(
+    session: Session, actor: Actor, definitions: list[ProcessDefinition]
+) -> list[ProcessDefinition]:
+    """Those of ``definitions`` the actor may start, with one query for all the grants."""
+    names = actor.groups | actor.roles
+    granted = {
+        key
+        for key, group in session.execute(sa.select(StartGrant.process_key, StartGrant.group_name))
+        if group in names
+    }
+    return [
+        d for d in definitions if actor.is_admin or _in_start_lane(actor, d) or d.key in granted
+    ]
 
 
 def task_groups(task: HumanTask) -> set[str]:

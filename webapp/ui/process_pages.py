@@ -9,9 +9,9 @@ from flask_login import current_user, login_required
 
 from engine import queries
 from engine.commands import StartInstance, execute
-from engine.deployment import latest_definition
+from engine.deployment import latest_definition, latest_definitions
 from engine.errors import InvalidInput, NotFound
-from engine.identity import may_start
+from engine.identity import may_start, startable_definitions
 from engine.models import Comment, ProcessDefinition
 from engine.org import subtree
 from forms.binding import form_for
@@ -24,11 +24,7 @@ from .form_view import form_fields
 
 
 def _startable() -> list[ProcessDefinition]:
-    actor = current_user.actor
-    latest = [
-        latest_definition(db.session, item["key"]) for item in queries.list_definitions(db.session)
-    ]
-    return [d for d in latest if d is not None and may_start(db.session, actor, d)]
+    return startable_definitions(db.session, current_user.actor, latest_definitions(db.session))
 
 
 @bp.get("/processes")
