@@ -66,6 +66,9 @@ class CustomerAddress(Base):
     district: Mapped[str] = mapped_column(sa.String(30))
     street: Mapped[str] = mapped_column(sa.String(200), default="")
     is_primary: Mapped[bool] = mapped_column(default=False)
+    # where the address is, once known: typed in, or learnt from an engineer's check-in
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
 
     customer: Mapped[Customer] = relationship(back_populates="addresses")
 
@@ -191,6 +194,8 @@ class ServiceOrder(Base):
     org_path: Mapped[str] = mapped_column(org_path_type(), default="")
     kb_article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kb_article.id"))
     verified: Mapped[bool] = mapped_column(default=False)
+    # from the outlet to the customer, measured for the visit fee's distance band
+    distance_km: Mapped[float | None]
     created_by: Mapped[str | None] = mapped_column(sa.String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]

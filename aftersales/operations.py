@@ -15,7 +15,7 @@ from engine.models import OrgUnit, User
 from engine.services import OperationRegistry, command_session
 from engine.services import registry as default_registry
 
-from . import orders, settings
+from . import geo, orders, settings
 from .dispatch import choose_outlet
 from .knowledge import mark_solved
 from .models import InstalledProduct, Praise, ProductModel, ServiceOrder
@@ -112,13 +112,30 @@ def record_installation(order_number: str, serial: str, model: str, install_date
     return {"serial": product.serial, "warranty_end": product.warranty_end.isoformat()}
 
 
+def visit_distance(order_number: str, latitude: Any = None, longitude: Any = None) -> Any:
+    """The outlet-to-site distance in km for the visit fee's band (None when unknown)."""
+    session = command_session()
+    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
+    if order is None:
+        raise NotFound(f"order {order_number} not found")
+    return geo.measure_order(session, order, _number(latitude), _number(longitude))
+
+
+def _number(value: Any) -> float | None:
+    """A coordinate from task data; anything that is not a number counts as unknown."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
 def setting_value(name: str) -> Any:
     """A setting as it is now (the callback threshold the team lead set)."""
     return settings.value(command_session(), name)
 
 
-def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -> int:
-    """Keep the praise against the outlet and the engineer it names (either may be absent)."""
+def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -> dict[str, Any]:
+    """Keep the praise against the outlet and the engineer it names (either may be absent;
+    an engineer alone credits their outlet too). The order joins that outlet's records."""
     session = command_session()
     order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
     if order is None:
@@ -135,6 +152,9 @@ def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -
         user = session.scalar(sa.select(User).where(User.username == str(engineer)))
         if user is None:
             raise InvalidInput(f"no user {engineer!r}")
+        if unit is None and user.org_unit_id is not None:
+            own = session.get(OrgUnit, user.org_unit_id)
+            unit = own if own is not None and own.kind == "outlet" else None
     praise = Praise(
         order_id=order.id,
         outlet_id=unit.id if unit else None,
@@ -142,8 +162,10 @@ def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -
         text=order.description,
     )
     session.add(praise)
+    if unit is not None:
+        order.org_path = unit.path
     session.flush()
-    return praise.id
+    return {"id": praise.id, "outlet": unit.code if unit else None}
 
 
 def issue_rma(order_number: str, region: str, category: str) -> dict[str, Any]:
@@ -168,3 +190,4 @@ def register(registry: OperationRegistry = default_registry) -> None:
     registry.register("set_order_status", set_order_status)
     registry.register("close_order", close_order)
     registry.register("verify_order", verify_order)
+    registry.register("visit_distance", visit_distance)

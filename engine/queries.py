@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from .errors import InvalidInput, NotFound
 from .identity import Actor, may_see_task
+from .runtime import definition_spec
 from .models import (
     AuditEntry,
     HumanTask,
@@ -329,6 +330,21 @@ def timers_of(session: Session, instance_id: int) -> list[Timer]:
             sa.select(Timer).where(Timer.instance_id == instance_id).order_by(Timer.due_at)
         )
     )
+
+
+def activity_names(session: Session, definition_id: int) -> dict[str, str]:
+    """BPMN id to the name designers gave it, over the process and the ones it calls."""
+    spec, subprocess_specs = definition_spec(session, definition_id)
+    names: dict[str, str] = {}
+    for process in (*subprocess_specs.values(), spec):
+        for task_spec in process.task_specs.values():
+            bpmn_id, name = (
+                getattr(task_spec, "bpmn_id", None),
+                getattr(task_spec, "bpmn_name", None),
+            )
+            if bpmn_id and name:
+                names[bpmn_id] = name
+    return names
 
 
 def history_of(session: Session, instance_id: int) -> list[AuditEntry]:

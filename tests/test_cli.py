@@ -83,10 +83,10 @@ def test_token_for_an_unknown_user_exits_1(csm):
 
 
 def test_demo_loads_once_and_is_idempotent(csm, database_url):
-    first = csm("demo")
-    assert first.exit_code == 0
+    first = csm("demo", "--customers", "40", "--orders", "12")
+    assert first.exit_code == 0, first.output
     assert "demo_service_request 1 new" in first.output
-    second = csm("demo")
+    second = csm("demo", "--customers", "40", "--orders", "12")
     assert second.exit_code == 0
     assert "demo_service_request 1 unchanged" in second.output
     engine = make_engine(database_url)
@@ -94,7 +94,7 @@ def test_demo_loads_once_and_is_idempotent(csm, database_url):
         count = conn.scalar(sa.select(sa.func.count()).select_from(ProcessInstance))
         orders = conn.scalar(sa.select(sa.func.count()).select_from(ServiceOrder))
     engine.dispose()
-    assert (count, orders) == (3 + 5, 5)
+    assert (count, orders) == (3 + 12, 12)
 
 
 def test_timers_prints_how_many_fired(csm):

@@ -218,13 +218,13 @@ def user_token(username: str) -> None:
 
 
 @cli.command()
-@click.option("--customers", default=200, show_default=True, type=click.IntRange(0, 10_000_000))
+@click.option("--customers", default=2000, show_default=True, type=click.IntRange(0, 10_000_000))
 @click.option(
     "--orders",
-    default=5,
+    default=3000,
     show_default=True,
     type=click.IntRange(0, 1_000_000),
-    help="repair orders of Pudong customers, stopped at different steps",
+    help="service orders of every type, stopped at every step of their processes",
 )
 def demo(customers: int, orders: int) -> None:
     """Load the demo world; running it again adds nothing it already has."""
@@ -234,7 +234,7 @@ def demo(customers: int, orders: int) -> None:
 
     with session_scope() as session:
         try:
-            for line in load_demo(session, Size(customers=customers, repair_orders=orders)):
+            for line in load_demo(session, Size(customers=customers, orders=orders)):
                 click.echo(line)
         except EngineError as exc:
             fail(exc.message)

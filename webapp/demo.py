@@ -10,12 +10,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+from faker import Faker
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
-from aftersales import demo_world
-from aftersales.models import Customer, CustomerAddress, Engineer
-from aftersales.orders import create_order
+from aftersales import demo_orders, demo_world
 from engine.commands import Complete, CorrelateMessage, Deploy, StartInstance, execute
 from engine.identity import SYSTEM_ACTOR, actor_for, upsert_user
 from engine.models import HumanTask, ProcessInstance
@@ -31,39 +30,27 @@ UNITS = [
     ("HQ", "总部", "hq", None),
     ("HQ-CC", "呼叫中心", "department", "HQ"),
     ("HQ-QA", "质量管理部", "department", "HQ"),
-    ("C-EAST", "华东服务中心", "center", "HQ"),
-    ("C-SOUTH", "华南服务中心", "center", "HQ"),
-    ("O-SH-PD", "上海浦东网点", "outlet", "C-EAST"),
-    ("O-HZ-XH", "杭州西湖网点", "outlet", "C-EAST"),
-    ("O-GZ-TH", "广州天河网点", "outlet", "C-SOUTH"),
+    *((code, name, "center", "HQ") for code, name in demo_world.CENTERS),
+    *((o.code, o.name, "outlet", o.center) for o in demo_world.OUTLETS),
 ]
 
-# username, display name, unit, roles, candidate groups, admin
+AGENT = (["agent"], ["agents"])
+CENTER_STAFF = (["center_staff"], ["centers", "depots"])
+OUTLET_MANAGER = (["outlet_manager"], ["outlets", "outlet_managers"])
+ENGINEER = (["engineer"], ["outlets", "engineers"])
+
+# username, display name, unit, roles, candidate groups, admin: the logins the README lists
 USERS = [
     ("admin", "系统管理员", "HQ", ["admin"], [], True),
     ("designer", "流程设计员 周涛", "HQ", ["process_designer"], [], False),
     ("manager", "经理 刘洋", "HQ", ["manager"], ["managers"], False),
     ("lead", "座席组长 孙丽", "HQ-CC", ["team_lead", "agent"], ["agents", "team_leads"], False),
-    ("agent", "座席 王芳", "HQ-CC", ["agent"], ["agents"], False),
-    ("agent2", "座席 李娜", "HQ-CC", ["agent"], ["agents"], False),
-    ("center", "华东中心 吴强", "C-EAST", ["center_staff"], ["centers", "depots"], False),
-    (
-        "outlet",
-        "浦东网点 张伟",
-        "O-SH-PD",
-        ["outlet_manager"],
-        ["outlets", "outlet_managers"],
-        False,
-    ),
-    ("engineer", "工程师 赵磊", "O-SH-PD", ["engineer"], ["outlets", "engineers"], False),
-    (
-        "outlet2",
-        "天河网点 黄敏",
-        "O-GZ-TH",
-        ["outlet_manager"],
-        ["outlets", "outlet_managers"],
-        False,
-    ),
+    ("agent", "座席 王芳", "HQ-CC", *AGENT, False),
+    ("agent2", "座席 李娜", "HQ-CC", *AGENT, False),
+    ("center", "华东中心 吴强", "C-EAST", *CENTER_STAFF, False),
+    ("outlet", "浦东网点 张伟", "O-SH-PD", *OUTLET_MANAGER, False),
+    ("engineer", "工程师 赵磊", "O-SH-PD", *ENGINEER, False),
+    ("outlet2", "天河网点 黄敏", "O-GZ-TH", *OUTLET_MANAGER, False),
     (
         "kb",
         "质量部 钱红",
@@ -73,6 +60,46 @@ USERS = [
         False,
     ),
 ]
+AGENTS = 20
+ENGINEERS = 40
+
+
+def staff() -> list[tuple]:
+    """Everyone else the demo's outlets and call center need, named deterministically:
+    agents agent03.., a staff member per other center, a manager per other outlet, and
+    engineers eng-<outlet>-<n> so that there are 40 in all (3 or 4 per outlet)."""
+    fake = Faker("zh_CN")
+    fake.seed_instance(7)
+    people = [
+        (f"agent{n:02d}", f"座席 {fake.name()}", "HQ-CC", *AGENT, False)
+        for n in range(3, AGENTS + 1)
+    ]
+    for code, name in demo_world.CENTERS[1:]:
+        short = code.split("-")[1].lower()
+        people.append(
+            (f"center-{short}", f"{name[:2]}中心 {fake.name()}", code, *CENTER_STAFF, False)
+        )
+    named_managers = {unit for _, _, unit, roles, *_ in USERS if "outlet_manager" in roles}
+    per_outlet, extra = divmod(ENGINEERS, len(demo_world.OUTLETS))
+    for index, outlet in enumerate(demo_world.OUTLETS):
+        short = outlet.code.removeprefix("O-").lower()
+        if outlet.code not in named_managers:
+            people.append(
+                (
+                    f"mgr-{short}",
+                    f"{outlet.name[2:4]}网点 {fake.name()}",
+                    outlet.code,
+                    *OUTLET_MANAGER,
+                    False,
+                )
+            )
+        named = 1 if outlet.code == "O-SH-PD" else 0  # the README's "engineer" works there
+        for n in range(named + 1, per_outlet + (index < extra) + 1):
+            people.append(
+                (f"eng-{short}-{n}", f"工程师 {fake.name()}", outlet.code, *ENGINEER, False)
+            )
+    return people
+
 
 _REQUEST = {
     "address": "上海市浦东新区世纪大道 100 号",
@@ -129,7 +156,7 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
         upsert_unit(session, code, name=name, kind=kind, parent_code=parent)
     users = {}
     password = generate_password_hash(DEMO_PASSWORD)
-    for username, name, unit, roles, groups, admin in USERS:
+    for username, name, unit, roles, groups, admin in USERS + staff():
         users[username] = upsert_user(
             session,
             username=username,
@@ -142,7 +169,8 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
         )
     session.commit()
     yield from demo_world.build(session, size)
-    _engineers(session, users)
+    yield f"engineers: {demo_orders.engineers(session)} new records"
+    session.commit()
     yield f"units: {', '.join(u[0] for u in UNITS)}"
     yield f"users: {', '.join(u[0] for u in USERS)} (password {DEMO_PASSWORD})"
 
@@ -180,69 +208,8 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
         SYSTEM_ACTOR,
     )
     yield "DEMO-0001 visited and reported; waiting for the callback"
-    if size.orders:
-        yield from _repair_orders(session, users, size.repair_orders)
-
-
-def _task_of(session: Session, number: str, name: str) -> HumanTask:
-    return session.scalar(
-        sa.select(HumanTask).where(
-            HumanTask.business_key == number, HumanTask.name == name, HumanTask.status == "open"
-        )
-    )
-
-
-def _repair_orders(session: Session, users: dict, count: int) -> Iterator[str]:
-    """Repair orders of demo customers in Pudong, stopped at steps in turn (waiting for
-    phone support, solved on the phone, dispatched, accepted, reported)."""
-    served = ("AC", "FR", "WM")
-    customers = [
-        c
-        for c in session.scalars(
-            sa.select(Customer)
-            .join(CustomerAddress)
-            .where(CustomerAddress.district == "浦东新区")
-            .order_by(Customer.id)
-        )
-        if any(p.model.category.code in served for p in c.products)
-    ]
-    agent, outlet, engineer = (actor_for(users[name]) for name in ("agent", "outlet", "engineer"))
-    steps = [
-        [],
-        [("phone_support", agent, {"solved": True})],
-        [("phone_support", agent, {"solved": False})],
-        [
-            ("phone_support", agent, {"solved": False}),
-            ("accept", outlet, {"accepted": True}),
-            ("assign_engineer", outlet, {"engineer": "engineer"}),
-        ],
-        [
-            ("phone_support", agent, {"solved": False}),
-            ("accept", outlet, {"accepted": True}),
-            ("assign_engineer", outlet, {"engineer": "engineer"}),
-            ("check_in", engineer, {"checked_in_at": "2026-11-20T09:30"}),
-            ("work_report", engineer, WORK_REPORT),
-        ],
-    ]
-    if not customers:
-        return
-    for i in range(count):
-        customer, path = customers[i % len(customers)], steps[i % len(steps)]
-        product = next(p for p in customer.products if p.model.category.code in served)
-        order = create_order(
-            session,
-            agent,
-            {
-                "type": "repair",
-                "customer_id": customer.id,
-                "serial": product.serial,
-                "description": "空调不制冷，室外机不转" if path else "冰箱冷藏室结霜",
-            },
-        )
-        for name, actor, data in path:
-            execute(session, Complete(_task_of(session, order.number, name).id, data=data), actor)
-        if i < 10 or i == count - 1:
-            yield f"repair order {order.number}: {order.status}"
+    yield from demo_orders.build(session, size.orders, size.seed)
+    session.commit()
 
 
 # A 1x1 transparent PNG: the shape of what the signature pad sends.
@@ -280,22 +247,6 @@ SURVEY_ITEMS = [
 ]
 
 
-def _engineers(session: Session, users: dict) -> None:
-    """The engineer rows of the demo's engineers (their outlet and skills)."""
-    for username in ("engineer",):
-        user = users[username]
-        if session.scalar(sa.select(Engineer).where(Engineer.user_id == user.id)) is None:
-            session.add(
-                Engineer(
-                    user_id=user.id,
-                    outlet_id=user.org_unit_id,
-                    skills=["AC", "FR", "WM"],
-                    phone="13700000001",
-                )
-            )
-    session.commit()
-
-
 def _survey(session: Session) -> None:
     """The callback survey of repair orders: items and their binding, created once."""
     codes = []
@@ -306,6 +257,7 @@ def _survey(session: Session) -> None:
             survey.create_item(session, code, zh, en, kind, weight=weight, required=kind != "text")
     session.flush()
     survey.bind(session, "repair", codes)
+    survey.bind(session, "installation", [c for c in codes if c != "FIXED"])
 
 
 def _open_task(session: Session, instance_id: int, name: str) -> HumanTask:

@@ -30,6 +30,7 @@ def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
     api.deploy_paths(
         "bpmn/repair.bpmn",
         "bpmn/service_fee.dmn",
+        "bpmn/visit_fee.dmn",
         "bpmn/dispatch.bpmn",
         "forms/phone_support.form.json",
     )
@@ -55,7 +56,9 @@ def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
 
 
 def test_an_order_with_a_bad_phone_is_refused_and_creates_nothing(api):
-    api.deploy_paths("bpmn/repair.bpmn", "bpmn/service_fee.dmn", "bpmn/dispatch.bpmn")
+    api.deploy_paths(
+        "bpmn/repair.bpmn", "bpmn/service_fee.dmn", "bpmn/visit_fee.dmn", "bpmn/dispatch.bpmn"
+    )
     response = api.post(
         "/orders",
         "agent",

@@ -7,8 +7,9 @@ import sqlalchemy as sa
 
 from aftersales import settings
 from aftersales.models import Praise, ServiceOrder
-from engine.errors import Forbidden, InvalidInput
-from engine.models import Incident, User
+from aftersales.orders import get_order
+from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.models import Incident, OrgUnit, User
 from tests.aftersales.test_repair_process import field_work
 from tests.aftersales.world import build
 
@@ -29,6 +30,18 @@ def test_praise_is_kept_against_the_outlet_and_engineer_and_closes(world):
         assert (praise.engineer_id, praise.text) == (engineer.id, "师傅很专业，服务热情")
         status = session.scalar(sa.select(ServiceOrder.status).where(ServiceOrder.number == number))
         assert status == "closed"
+
+
+def test_praise_of_an_engineer_alone_credits_their_outlet_whose_people_then_see_it(world):
+    number = world.open_order(type="praise", serial=None, description="工程师很耐心")
+    world.complete(number, "identify", "agent", {"praised_engineer": "eng1"})
+    with world.factory() as session:
+        praise = session.scalar(sa.select(Praise))
+        outlet = session.scalar(sa.select(OrgUnit).where(OrgUnit.code == "O1"))
+        assert praise.outlet_id == outlet.id
+        get_order(session, world.actors["boss1"], number)  # the praised outlet may open it
+        with pytest.raises(NotFound):
+            get_order(session, world.actors["boss2"], number)
 
 
 def test_praise_must_name_an_outlet_or_an_engineer(world):

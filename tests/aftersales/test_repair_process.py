@@ -83,6 +83,17 @@ def test_the_engineer_gets_the_visit_directly(world):
     assert world.task(number, "check_in").assignee == "eng1"
 
 
+def test_the_work_report_starts_from_the_check_in_time(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": True})
+    world.complete(number, "assign_engineer", "boss1", {"engineer": "eng1"})
+    world.complete(number, "check_in", "eng1", {"checked_in_at": "2026-11-20T09:45"})
+    with world.factory() as session:
+        instance = session.get(ProcessInstance, order(world, number).process_instance_id)
+        assert instance.variables["check_in_at"] == "2026-11-20T09:45"
+
+
 def test_a_refusal_sends_the_order_to_the_next_outlet(world):
     number = world.open_order()
     world.complete(number, "phone_support", "agent", {"solved": False})

@@ -156,6 +156,7 @@ def build(factory: sessionmaker[Session]) -> World:
             for p in [
                 ROOT / "bpmn" / "repair.bpmn",
                 ROOT / "bpmn" / "service_fee.dmn",
+                ROOT / "bpmn" / "visit_fee.dmn",
                 ROOT / "bpmn" / "dispatch.bpmn",
                 ROOT / "bpmn" / "installation.bpmn",
                 ROOT / "bpmn" / "consultation.bpmn",

@@ -55,6 +55,7 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     engineer_pages,
     inbox,
     kb_pages,
+    outlet_pages,
     process_pages,
     settings_pages,
     system,

@@ -341,6 +341,7 @@ def order_page(number: str):  # noqa: ANN201
         product=product,
         article=article,
         history=history,
+        names=queries.activity_names(db.session, instance.definition_id) if instance else {},
         tasks=[t for t in tasks if current_user.actor.sees(t.org_path)],
         steps=STEPS,
         step=step,

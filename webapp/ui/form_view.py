@@ -38,8 +38,15 @@ class Field:
 
 def _options(root: dict, prop: dict, hints: dict, locale: str) -> list[tuple[Any, str]]:
     labels = {str(o.get("value")): _text(o.get("label"), locale) for o in hints.get("options", [])}
+    if _is_boolean(prop):  # two fixed values; only their labels come from the form
+        return [(v, labels[str(v)]) for v in (True, False) if labels.get(str(v))]
     values = choice_values(root, prop) or []
     return [(v, labels.get(str(v), str(v))) for v in values]
+
+
+def _is_boolean(prop: dict) -> bool:
+    kind = prop.get("type")
+    return kind == "boolean" or (isinstance(kind, list) and "boolean" in kind)
 
 
 def _field(
