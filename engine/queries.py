@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 
 from .errors import InvalidInput, NotFound
 from .identity import Actor, may_see_task
-from .runtime import definition_spec
 from .models import (
     AuditEntry,
     HumanTask,
@@ -25,6 +24,7 @@ from .models import (
     utcnow,
 )
 from .org import scope_range, within
+from .runtime import definition_spec
 
 MAX_PAGE_SIZE = 200
 MAX_PAGE = 100_000
