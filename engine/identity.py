@@ -32,6 +32,9 @@ ROLES = (
 )
 DESIGNER_ROLE = "process_designer"
 ASSIGNING_ROLES = frozenset({"team_lead", "manager", "outlet_manager", "center_staff"})
+# who watches every process (流程监控) and who may act on instances (suspend, retry, ...)
+MONITORING_ROLES = frozenset({"manager", "process_designer", "team_lead"})
+OPERATING_ROLES = frozenset({"manager"})
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,15 @@ class Actor:
     def may_assign(self) -> bool:
         """Team leads, managers, outlet managers and center staff hand work to others."""
         return self.is_admin or bool(ASSIGNING_ROLES & self.roles)
+
+    @property
+    def may_monitor(self) -> bool:
+        return self.is_admin or bool(MONITORING_ROLES & self.roles)
+
+    @property
+    def may_operate(self) -> bool:
+        """Suspend, resume, terminate, retry incidents and change an instance's data."""
+        return self.is_admin or bool(OPERATING_ROLES & self.roles)
 
     def sees(self, path: str | None) -> bool:
         return self.is_admin or path_within(path, self.scope)

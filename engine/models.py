@@ -150,6 +150,8 @@ class ProcessInstance(Base):
     ended_at: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     current_activities: Mapped[list[Any]] = mapped_column(default=list)
+    # BPMN ids of completed steps whose history was pruned: the path drawn on the diagram
+    passed_activities: Mapped[list[Any]] = mapped_column(default=list)
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(sa.Text)
     waiting: Mapped[bool] = mapped_column(default=False)

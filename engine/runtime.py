@@ -214,7 +214,10 @@ def save(
     rows this command added earlier are found in the session instead of the database.
     """
     with session.no_autoflush:
-        prune_history(workflow)
+        passed: set[str] = set()
+        prune_history(workflow, passed)
+        if not passed <= set(instance.passed_activities or ()):
+            instance.passed_activities = sorted(passed.union(instance.passed_activities or ()))
         now = utcnow()
         instance.state = dump_workflow(workflow)
         instance.variables = current_variables(workflow)

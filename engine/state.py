@@ -142,8 +142,11 @@ def _has_live_task(task: Any, cache: dict[Any, bool]) -> bool:
     return cache[task.id]
 
 
-def prune_history(workflow: BpmnWorkflow) -> int:
+def prune_history(workflow: BpmnWorkflow, passed: set[str] | None = None) -> int:
     """Drop completed tasks that lie wholly behind every live token; return how many.
+
+    ``passed`` collects the BPMN ids of the completed tasks dropped, so that the path an
+    instance took can still be drawn once its history is gone.
 
     The anchor is the deepest completed task that is an ancestor of every unfinished task.
     Its ancestors and their finished side branches are removed and it is hung directly under
@@ -171,6 +174,9 @@ def prune_history(workflow: BpmnWorkflow) -> int:
     keep.add(root.id)
     dropped = [task_id for task_id in workflow.tasks if task_id not in keep]
     for task_id in dropped:
+        task = workflow.tasks[task_id]
+        if passed is not None and task.has_state(TaskState.COMPLETED) and task.task_spec.bpmn_id:
+            passed.add(task.task_spec.bpmn_id)
         if task_id in workflow.subprocesses:
             workflow.delete_subprocess(workflow.tasks[task_id])
         workflow.event_manager.tasks.pop(task_id, None)

@@ -29,6 +29,36 @@ FILES = {
     "signature_pad/dist/signature_pad.umd.min.js": "signature_pad.umd.min.js",
     "signature_pad/dist/signature_pad.umd.min.js.map": "signature_pad.umd.min.js.map",
     "signature_pad/LICENSE": "signature_pad.LICENSE.txt",
+    "bpmn-js/LICENSE": "bpmn-js/LICENSE.txt",
+    "bpmn-js/dist/bpmn-navigated-viewer.production.min.js": "bpmn-js/bpmn-navigated-viewer.min.js",
+    "bpmn-js/dist/bpmn-modeler.production.min.js": "bpmn-js/bpmn-modeler.min.js",
+    "bpmn-js/dist/assets/diagram-js.css": "bpmn-js/diagram-js.css",
+    "bpmn-js/dist/assets/bpmn-js.css": "bpmn-js/bpmn-js.css",
+    "bpmn-js/dist/assets/bpmn-font/css/bpmn.css": "bpmn-js/bpmn-font/css/bpmn.css",
+    **{
+        f"bpmn-js/dist/assets/bpmn-font/font/bpmn.{ext}": f"bpmn-js/bpmn-font/font/bpmn.{ext}"
+        for ext in ("eot", "svg", "ttf", "woff", "woff2")
+    },
+    "dmn-js/LICENSE": "dmn-js/LICENSE.txt",
+    "dmn-js/dist/dmn-modeler.production.min.js": "dmn-js/dmn-modeler.min.js",
+    **{
+        f"dmn-js/dist/assets/{name}.css": f"dmn-js/{name}.css"
+        for name in (
+            "diagram-js",
+            "dmn-js-shared",
+            "dmn-js-drd",
+            "dmn-js-decision-table",
+            "dmn-js-decision-table-controls",
+            "dmn-js-literal-expression",
+            "dmn-js-boxed-expression",
+            "dmn-js-boxed-expression-controls",
+        )
+    },
+    "dmn-js/dist/assets/dmn-font/css/dmn.css": "dmn-js/dmn-font/css/dmn.css",
+    **{
+        f"dmn-js/dist/assets/dmn-font/font/dmn.{ext}": f"dmn-js/dmn-font/font/dmn.{ext}"
+        for ext in ("eot", "svg", "ttf", "woff", "woff2")
+    },
 }
 
 
@@ -60,6 +90,7 @@ def copy(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[Path]
     written = []
     for source, name in FILES.items():
         target = vendor / name
+        target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(node_modules / source, target)
         written.append(target)
     return written

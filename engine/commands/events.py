@@ -28,7 +28,7 @@ from .executor import (
     check_variables,
     load_instance,
     require_active,
-    require_admin,
+    require_operator,
 )
 from .instances import start_instance
 
@@ -168,7 +168,7 @@ class RetryIncident:
 
     def execute(self, context: CommandContext) -> Incident:
         session = context.session
-        require_admin(context.actor)
+        require_operator(context.actor)
         row = session.execute(
             sa.select(Incident, ProcessInstance)
             .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)

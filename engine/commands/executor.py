@@ -198,6 +198,11 @@ def require_admin(actor: Actor) -> None:
         raise Forbidden("only administrators may do this")
 
 
+def require_operator(actor: Actor) -> None:
+    if not actor.may_operate:
+        raise Forbidden("only administrators and managers may act on process instances")
+
+
 def require_active(instance: ProcessInstance) -> None:
     if instance.status in ("completed", "terminated"):
         raise Conflict(f"process instance {instance.id} has {instance.status}")

@@ -30,7 +30,7 @@ from .executor import (
     check_variables,
     load_instance,
     require_active,
-    require_admin,
+    require_operator,
 )
 
 
@@ -123,7 +123,7 @@ class Suspend:
     instance_id: int
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        require_admin(context.actor)
+        require_operator(context.actor)
         instance = load_instance(context.session, self.instance_id)
         require_active(instance)
         instance.status = "suspended"
@@ -136,7 +136,7 @@ class Resume:
     instance_id: int
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        require_admin(context.actor)
+        require_operator(context.actor)
         instance = load_instance(context.session, self.instance_id)
         if instance.status != "suspended":
             raise Conflict(f"process instance {instance.id} is not suspended")
@@ -153,7 +153,7 @@ class Terminate:
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
-        require_admin(context.actor)
+        require_operator(context.actor)
         instance = load_instance(session, self.instance_id)
         if instance.status in ("completed", "terminated"):
             raise Conflict(f"process instance {instance.id} has already {instance.status}")
@@ -180,7 +180,7 @@ class SetVariables:
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
-        require_admin(context.actor)
+        require_operator(context.actor)
         variables = check_variables(self.variables)
         instance = load_instance(session, self.instance_id)
         if instance.status in ("completed", "terminated"):

@@ -342,7 +342,7 @@ def test_repair_order_from_call_to_verified_callback(
     # the fee standard priced the visit from the check-in's distance to the outlet
     expect(engineer.get_by_label("上门费（元）")).not_to_have_value("")
     signature = engineer.locator("input[name=customer_signature]")
-    expect(signature).to_have_value()
+    expect(signature).to_have_value("")
     sign_on_pad(engineer)
     expect(signature).to_have_value(re.compile(r"^data:image/png;base64,"))
     submit_task(engineer)

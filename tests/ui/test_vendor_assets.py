@@ -42,7 +42,9 @@ def test_copies_the_dist_files(tmp_path: Path) -> None:
     vendor = tmp_path / "vendor"
     assert script.stale(node_modules, vendor) == list(script.FILES.values())
     written = script.copy(node_modules, vendor)
-    assert sorted(p.name for p in written) == sorted(script.FILES.values())
+    assert sorted(p.relative_to(vendor).as_posix() for p in written) == sorted(
+        script.FILES.values()
+    )
     assert (vendor / "htmx.min.js").read_text() == "// htmx.org/dist/htmx.min.js\n"
     assert script.stale(node_modules, vendor) == []
 

@@ -38,6 +38,7 @@ def init_app(app: Flask) -> None:
         reload_url=helpers.reload_url,
         is_overdue=helpers.is_overdue,
         command_label=helpers.command_label,
+        instance_status_label=helpers.instance_status_label,
         data_label=helpers.data_label,
     )
     app.jinja_env.filters["priority_level"] = helpers.priority_level
@@ -55,6 +56,7 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     engineer_pages,
     inbox,
     kb_pages,
+    monitor_pages,
     outlet_pages,
     process_pages,
     settings_pages,

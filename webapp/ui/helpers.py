@@ -124,6 +124,20 @@ def is_overdue(due: datetime | None, now: datetime | None = None) -> bool:
     return due < now
 
 
+def instance_status_label(status: str) -> str:
+    """An instance's status in the reader's language."""
+    from flask_babel import gettext as _
+
+    labels = {
+        "running": _("running"),
+        "suspended": _("suspended"),
+        "incident": _("has an incident"),
+        "completed": _("completed"),
+        "terminated": _("terminated"),
+    }
+    return labels.get(status, status)
+
+
 def command_label(command: str) -> str:
     """A history line's command in the reader's language."""
     from flask_babel import gettext as _

@@ -7,12 +7,19 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from engine import queries
-from engine.commands import StartInstance, execute
+from engine import monitoring, queries
+from engine.commands import (
+    Resume,
+    RetryIncident,
+    StartInstance,
+    Suspend,
+    Terminate,
+    execute,
+)
 from engine.deployment import latest_definition, latest_definitions
 from engine.errors import InvalidInput, NotFound
 from engine.identity import may_start, startable_definitions
-from engine.models import Comment, ProcessDefinition
+from engine.models import Comment, Incident, ProcessDefinition
 from engine.org import subtree
 from forms.binding import form_for
 from forms.validation import coerce_post
@@ -119,11 +126,65 @@ def instance_page(instance_id: int):  # noqa: ANN201
     comments = db.session.scalars(
         sa.select(Comment).where(Comment.instance_id == instance.id).order_by(Comment.id)
     ).all()
+    incidents = queries.incidents_of(db.session, instance.id)
+    path = monitoring.instance_path(db.session, instance)
+    drawn = monitoring.drawn_activity(db.session, instance.definition_id)
+    open_incidents: dict[str, int] = {}
+    for incident in incidents:
+        if incident.status == "open":
+            shown = drawn.get(incident.activity or "", incident.activity or "")
+            open_incidents[shown] = open_incidents.get(shown, 0) + 1
+    source = db.session.scalar(
+        sa.select(ProcessDefinition.source).where(ProcessDefinition.id == instance.definition_id)
+    )
     return render_template(
         "instances/instance.html",
         instance=instance,
         tasks=queries.open_tasks_of(db.session, instance.id),
-        incidents=queries.incidents_of(db.session, instance.id),
+        incidents=incidents,
         history=queries.history_of(db.session, instance.id),
+        names=queries.activity_names(db.session, instance.definition_id),
         comments=comments,
+        source=source,
+        overlay={
+            "completed": path.completed,
+            "current": path.current,
+            "failed": path.failed,
+            "incidents": open_incidents,
+        },
     )
+
+
+@bp.post("/instances/<id:instance_id>/<any(suspend, resume):action>")
+@login_required
+def instance_action(instance_id: int, action: str):  # noqa: ANN201
+    queries.get_instance(db.session, current_user.actor, instance_id)  # 404 outside the scope
+    command = Suspend(instance_id) if action == "suspend" else Resume(instance_id)
+    execute(db.session, command, current_user.actor)
+    flash(_("Suspended.") if action == "suspend" else _("Resumed."), "success")
+    return redirect(url_for("ui.instance_page", instance_id=instance_id))
+
+
+@bp.post("/instances/<id:instance_id>/terminate")
+@login_required
+def terminate_instance(instance_id: int):  # noqa: ANN201
+    queries.get_instance(db.session, current_user.actor, instance_id)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for terminating."), {"reason": "required"})
+    execute(db.session, Terminate(instance_id, reason=reason[:500]), current_user.actor)
+    flash(_("Terminated."), "success")
+    return redirect(url_for("ui.instance_page", instance_id=instance_id))
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@login_required
+def retry_incident(incident_id: int):  # noqa: ANN201
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    queries.get_instance(db.session, current_user.actor, incident.instance_id)
+    instance_id = incident.instance_id
+    execute(db.session, RetryIncident(incident_id), current_user.actor)
+    flash(_("The step ran again."), "success")
+    return redirect(url_for("ui.instance_page", instance_id=instance_id))

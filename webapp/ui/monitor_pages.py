@@ -1,0 +1,154 @@
+"""Process monitoring (流程监控) for managers, designers and team leads: every definition with
+its versions and deployments, a version's diagram with tokens, incidents and time spent per
+activity, and the SLA view of open and finished work."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import Response, abort, render_template, request
+from flask_login import current_user, login_required
+
+from engine import monitoring, queries
+from engine.errors import Forbidden
+from engine.identity import Actor
+from engine.models import Deployment, OrgUnit, ProcessDefinition, utcnow
+
+from ..extensions import db
+from . import bp
+
+SLA_WINDOWS = {"7": 7, "30": 30, "90": 90}
+
+
+@bp.app_template_global("may_monitor")
+def may_monitor(actor: Actor) -> bool:
+    return actor.may_monitor
+
+
+def _monitor() -> Actor:
+    actor = current_user.actor
+    if not actor.may_monitor:
+        raise Forbidden("process monitoring is for managers, designers and team leads")
+    return actor
+
+
+@bp.app_template_filter("duration")
+def duration_text(seconds: float | None) -> str:
+    """``3 d 4 h``, ``2 h 5 min``, ``40 min``, ``12 s``: two units at most."""
+    if seconds is None:
+        return ""
+    seconds = int(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min"
+    return f"{secs} s"
+
+
+@bp.get("/definitions")
+@login_required
+def definitions():  # noqa: ANN201
+    _monitor()
+    rows = queries.list_definitions(db.session)
+    versions = {row["key"]: monitoring.versions_of(db.session, row["key"]) for row in rows}
+    return render_template("definitions/list.html", rows=rows, versions=versions)
+
+
+def _version(key: str) -> tuple[list[monitoring.Version], monitoring.Version]:
+    versions = monitoring.versions_of(db.session, key[:200])
+    if not versions:
+        abort(404)
+    wanted = request.args.get("version")
+    if wanted is None:
+        return versions, versions[0]
+    chosen = next((v for v in versions if str(v.definition.version) == wanted), None)
+    if chosen is None:
+        abort(404)
+    return versions, chosen
+
+
+@bp.get("/definitions/<key>")
+@login_required
+def definition_page(key: str):  # noqa: ANN201
+    _monitor()
+    versions, chosen = _version(key)
+    stats = monitoring.activity_stats(db.session, chosen.definition.id)
+    names = queries.activity_names(db.session, chosen.definition.id)
+    activities = sorted(
+        set(stats.tokens) | set(stats.incidents) | set(stats.completed),
+        key=lambda a: (-stats.tokens.get(a, 0), -stats.incidents.get(a, 0), a),
+    )
+    deployments = dict(
+        db.session.execute(
+            sa.select(Deployment.id, Deployment).where(
+                Deployment.id.in_([v.definition.deployment_id for v in versions])
+            )
+        ).all()
+    )
+    return render_template(
+        "definitions/definition.html",
+        key=key,
+        versions=versions,
+        chosen=chosen,
+        stats=stats,
+        overlay=stats.as_json(),
+        names=names,
+        activities=activities,
+        deployments=deployments,
+    )
+
+
+@bp.get("/definitions/<key>/<int:version>/source")
+@login_required
+def definition_source(key: str, version: int):  # noqa: ANN201
+    """The deployed file of one version, as it was deployed (the diagram draws from it)."""
+    _monitor()
+    definition = db.session.scalar(
+        sa.select(ProcessDefinition).where(
+            ProcessDefinition.key == key[:200], ProcessDefinition.version == version
+        )
+    )
+    if definition is None:
+        abort(404)
+    name = definition.file_name.rsplit("/", 1)[-1] or f"{key}.{definition.kind}"
+    download = request.args.get("download") == "1"
+    return Response(
+        definition.source,
+        mimetype="application/xml",
+        headers={
+            "Content-Disposition": f'{"attachment" if download else "inline"}; filename="{name}"',
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.get("/monitoring/sla")
+@login_required
+def sla():  # noqa: ANN201
+    actor = _monitor()
+    window = request.args.get("days", "30")
+    days = SLA_WINDOWS.get(window, 30)
+    by_activity = monitoring.lateness(db.session, actor, "activity")
+    by_unit = monitoring.lateness(db.session, actor, "unit")
+    units = dict(
+        db.session.execute(
+            sa.select(OrgUnit.path, OrgUnit.name).where(
+                OrgUnit.path.in_([row.name for row in by_unit])
+            )
+        ).all()
+    )
+    return render_template(
+        "definitions/sla.html",
+        by_activity=by_activity,
+        by_unit=by_unit,
+        units=units,
+        durations=monitoring.durations(db.session, actor, since=utcnow() - timedelta(days=days)),
+        days=days,
+        windows=SLA_WINDOWS,
+    )
