@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -282,29 +282,92 @@ def get_instance(session: Session, actor: Actor, instance_id: int) -> ProcessIns
     return instance
 
 
+@dataclass(frozen=True)
+class InstanceFilter:
+    """The instance list's filters; every one optional and combined with AND."""
+
+    process_key: str | None = None
+    version: int | None = None
+    status: str | None = None
+    business_key: str | None = None
+    org_path: str | None = None  # this unit's subtree
+    started_from: datetime | None = None
+    started_before: datetime | None = None
+    with_incident: bool = False
+    with_overdue_task: bool = False
+
+    def clauses(self, now: datetime | None = None) -> list[Any]:
+        where: list[Any] = []
+        if self.status:
+            if self.status not in INSTANCE_STATUSES:
+                raise InvalidInput(f"status must be one of {', '.join(INSTANCE_STATUSES)}")
+            where.append(ProcessInstance.status == self.status)
+        if self.process_key:
+            where.append(ProcessInstance.process_key == self.process_key)
+        if self.version is not None:
+            where.append(ProcessInstance.process_version == self.version)
+        if self.business_key:
+            where.append(ProcessInstance.business_key == self.business_key)
+        if self.org_path:
+            where.append(within(ProcessInstance.org_path, self.org_path))
+        if self.started_from is not None:
+            where.append(ProcessInstance.started_at >= self.started_from)
+        if self.started_before is not None:
+            where.append(ProcessInstance.started_at < self.started_before)
+        if self.with_incident:
+            where.append(
+                sa.exists().where(
+                    Incident.instance_id == ProcessInstance.id, Incident.status == "open"
+                )
+            )
+        if self.with_overdue_task:
+            where.append(
+                sa.exists().where(
+                    HumanTask.instance_id == ProcessInstance.id,
+                    HumanTask.status == "open",
+                    HumanTask.due_at < (now or utcnow()),
+                )
+            )
+        return where
+
+
 def list_instances(
     session: Session,
     actor: Actor,
     *,
-    process_key: str | None,
-    status: str | None,
-    business_key: str | None,
+    process_key: str | None = None,
+    status: str | None = None,
+    business_key: str | None = None,
     page: Page,
+    where: InstanceFilter | None = None,
 ) -> tuple[list[ProcessInstance], int]:
-    query = sa.select(ProcessInstance).where(instance_visible(actor))
-    if status:
-        if status not in INSTANCE_STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(INSTANCE_STATUSES)}")
-        query = query.where(ProcessInstance.status == status)
-    if process_key:
-        query = query.where(ProcessInstance.process_key == process_key)
-    if business_key:
-        query = query.where(ProcessInstance.business_key == business_key)
+    """Instances in the actor's scope, newest first; ``where`` adds the monitoring filters."""
+    where = where or InstanceFilter()
+    if process_key or status or business_key:
+        where = replace(
+            where,
+            process_key=process_key or where.process_key,
+            status=status or where.status,
+            business_key=business_key or where.business_key,
+        )
+    query = sa.select(ProcessInstance).where(instance_visible(actor), *where.clauses())
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
     rows = session.scalars(
         query.order_by(ProcessInstance.id.desc()).offset(page.offset).limit(page.size)
     )
     return list(rows), total or 0
+
+
+def instance_status_counts(session: Session, actor: Actor, where: InstanceFilter) -> dict[str, int]:
+    """How many instances the filter finds per status (its own status filter aside)."""
+    unfiltered = replace(where, status=None)
+    return dict(
+        session.execute(
+            sa.select(ProcessInstance.status, sa.func.count())
+            .where(instance_visible(actor), *unfiltered.clauses())
+            .group_by(ProcessInstance.status)
+        ).all()
+    )
 
 
 def open_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import sqlalchemy as sa
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -20,13 +22,15 @@ from engine.deployment import latest_definition, latest_definitions
 from engine.errors import InvalidInput, NotFound
 from engine.identity import may_start, startable_definitions
 from engine.models import Comment, Incident, ProcessDefinition
-from engine.org import subtree
+from engine.org import find_unit, subtree
 from forms.binding import form_for
 from forms.validation import coerce_post
 
 from ..extensions import db
 from ..i18n import current_locale
 from . import bp
+from .board_pages import utc_midnight
+from .exports import instances_workbook
 from .form_view import form_fields
 
 
@@ -103,20 +107,87 @@ def start_process(key: str):  # noqa: ANN201
     return redirect(url_for("ui.instance_page", instance_id=instance.id))
 
 
+EXPORT_LIMIT = 10_000  # rows in one Excel export
+
+
+def _instance_filter() -> queries.InstanceFilter:
+    """The list's filters from the query string; a malformed one is a 422, not a guess."""
+    args = request.args
+
+    def text(name: str, limit: int = 200) -> str | None:
+        return (args.get(name) or "").strip()[:limit] or None
+
+    def day(name: str) -> date | None:
+        value = text(name, 10)
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise InvalidInput(_("Dates are written YYYY-MM-DD."), {name: "invalid"}) from None
+
+    version = text("version", 9)
+    if version is not None and not version.isdigit():
+        raise InvalidInput(_("The version is a whole number."), {"version": "invalid"})
+    unit_code = text("unit", 40)
+    unit_path = None
+    if unit_code:
+        unit = find_unit(db.session, unit_code)
+        if unit is None or not current_user.actor.sees(unit.path):
+            raise InvalidInput(_("No such organisation unit."), {"unit": "unknown"})
+        unit_path = unit.path
+    start, end = day("started_from"), day("started_to")
+    return queries.InstanceFilter(
+        process_key=text("process_key"),
+        version=int(version) if version else None,
+        status=text("status", 20),
+        business_key=text("business_key"),
+        org_path=unit_path,
+        started_from=utc_midnight(start) if start else None,
+        started_before=utc_midnight(end + timedelta(days=1)) if end else None,
+        with_incident=args.get("incident") == "1",
+        with_overdue_task=args.get("overdue") == "1",
+    )
+
+
 @bp.get("/instances")
 @login_required
 def instances():  # noqa: ANN201
     page = queries.Page.parse(request.args.get("page"), request.args.get("per_page") or 20)
-    status = request.args.get("status") or None
+    where = _instance_filter()
+    actor = current_user.actor
+    rows, total = queries.list_instances(db.session, actor, page=page, where=where)
+    return render_template(
+        "instances/list.html",
+        rows=rows,
+        total=total,
+        page=page,
+        counts=queries.instance_status_counts(db.session, actor, where),
+        statuses=queries.INSTANCE_STATUSES,
+        keys=sorted({d.key for d in latest_definitions(db.session)}),
+        units=subtree(db.session, actor.scope),
+        filter_args={k: v for k, v in request.args.items() if k not in ("status", "page") and v},
+    )
+
+
+@bp.get("/instances.xlsx")
+@login_required
+def export_instances():  # noqa: ANN201
+    """The filtered list as an Excel workbook (the newest EXPORT_LIMIT rows)."""
+    where = _instance_filter()
     rows, total = queries.list_instances(
         db.session,
         current_user.actor,
-        process_key=request.args.get("process_key") or None,
-        status=status,
-        business_key=(request.args.get("business_key") or "").strip() or None,
-        page=page,
+        page=queries.Page(1, EXPORT_LIMIT),
+        where=where,
     )
-    return render_template("instances/list.html", rows=rows, total=total, page=page)
+    names = {u.path: u.name for u in subtree(db.session, current_user.actor.scope)}
+    body = instances_workbook(rows, names, truncated_from=total if total > len(rows) else None)
+    return Response(
+        body,
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": 'attachment; filename="instances.xlsx"'},
+    )
 
 
 @bp.get("/instances/<id:instance_id>")
