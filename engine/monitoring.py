@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from SpiffWorkflow.bpmn.specs.mixins import BoundaryEventMixin
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,7 @@ from .queries import instance_visible
 
 ACTIVE = ("running", "suspended", "incident")
 HEAT_LEVELS = 5
+MIN_HEAT_SECONDS = 60
 DURATION_SAMPLE = 5000  # the newest completed tasks per activity that p90 is taken over
 
 
@@ -39,8 +41,8 @@ class ActivityStats:
     def heat(self) -> dict[str, int]:
         """1 (quickest) to HEAT_LEVELS (slowest), relative to the slowest activity."""
         slowest = max(self.avg_seconds.values(), default=0)
-        if slowest <= 0:
-            return {}
+        if slowest < MIN_HEAT_SECONDS:
+            return {}  # seconds apart is no difference anyone acts on
         return {
             bpmn_id: max(1, min(HEAT_LEVELS, round(HEAT_LEVELS * seconds / slowest)))
             for bpmn_id, seconds in self.avg_seconds.items()
@@ -65,6 +67,9 @@ def drawn_activity(session: Session, definition_id: int) -> dict[str, str]:
         for task_spec in process.task_specs.values():
             bpmn_id = getattr(task_spec, "bpmn_id", None)
             if not bpmn_id:
+                continue
+            if isinstance(task_spec, BoundaryEventMixin):
+                mapping.setdefault(bpmn_id, "")  # waits with its activity, not a token
                 continue
             shown = drawn or bpmn_id
             mapping.setdefault(bpmn_id, shown)
@@ -91,7 +96,7 @@ def activity_stats(session: Session, definition_id: int) -> ActivityStats:
             ProcessInstance.definition_id == definition_id, ProcessInstance.status.in_(ACTIVE)
         )
     ):
-        for shown in {drawn.get(bpmn_id, bpmn_id) for bpmn_id in activities or []}:
+        for shown in {drawn.get(bpmn_id, bpmn_id) for bpmn_id in activities or []} - {""}:
             stats.tokens[shown] += 1  # one per instance, however many tokens it has there
     for activity, count in session.execute(
         sa.select(Incident.activity, sa.func.count())

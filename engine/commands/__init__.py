@@ -17,6 +17,7 @@ from .instances import (
     Terminate,
     start_instance,
 )
+from .modification import MigrateInstance, MoveToken
 from .tasks import Assign, Claim, Complete, Unclaim
 
 __all__ = [
@@ -29,6 +30,8 @@ __all__ = [
     "Deploy",
     "FireTimer",
     "GrantStart",
+    "MigrateInstance",
+    "MoveToken",
     "Resume",
     "RetryIncident",
     "SetVariables",

@@ -124,12 +124,17 @@ def test_403_says_you_may_not(app: Flask) -> None:
     assert "您无权执行此操作。" in html(response)
 
 
-@pytest.mark.parametrize(("kind", "status"), [("missing", 404), ("invalid", 422)])
-def test_engine_errors_outside_the_api_get_pages(app: Flask, kind: str, status: int) -> None:
+def test_a_missing_thing_gets_the_404_page_and_no_more(app: Flask) -> None:
+    response = app.test_client().get("/_t/engine/missing")
+    assert response.status_code == 404
+    assert "engine says no" not in html(response)
+
+
+@pytest.mark.parametrize(("kind", "status"), [("invalid", 422), ("conflict", 409)])
+def test_a_refused_action_gets_its_page_with_the_reason(app: Flask, kind: str, status: int) -> None:
     response = app.test_client().get(f"/_t/engine/{kind}")
     assert response.status_code == status
-    body = html(response)
-    assert "engine says no" not in body
+    assert "data-error-detail>engine says no<" in html(response)
 
 
 def test_too_large_a_post_is_a_413_page(app: Flask) -> None:

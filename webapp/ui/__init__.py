@@ -55,6 +55,7 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     call_pages,
     engineer_pages,
     inbox,
+    instance_actions,
     kb_pages,
     monitor_pages,
     outlet_pages,

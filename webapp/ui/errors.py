@@ -75,12 +75,14 @@ def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def render_error(status: int) -> tuple[str, int]:
+def render_error(status: int, detail: str | None = None) -> tuple[str, int]:
     """The error page for ``status``; a plain fallback if the page itself cannot render."""
     title, message = MESSAGES.get(status, GENERIC)
     try:
         return (
-            render_template("errors/error.html", status=status, title=title, message=message),
+            render_template(
+                "errors/error.html", status=status, title=title, message=message, detail=detail
+            ),
             status,
         )
     except Exception:
@@ -137,7 +139,9 @@ def html_error(exc: Exception):  # noqa: ANN201
     if status >= 500:
         log.exception("unhandled error on %s %s", request.method, request.path)
     _rollback()
-    return render_error(status)
+    # a refused action says why (a conflict or bad input); a 404 or 403 says no more
+    detail = exc.message if isinstance(exc, EngineError) and status in (409, 422) else None
+    return render_error(status, detail)
 
 
 def register(app: Flask) -> None:

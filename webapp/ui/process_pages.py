@@ -11,17 +11,13 @@ from flask_login import current_user, login_required
 
 from engine import monitoring, queries
 from engine.commands import (
-    Resume,
-    RetryIncident,
     StartInstance,
-    Suspend,
-    Terminate,
     execute,
 )
 from engine.deployment import latest_definition, latest_definitions
 from engine.errors import InvalidInput, NotFound
 from engine.identity import may_start, startable_definitions
-from engine.models import Comment, Incident, ProcessDefinition
+from engine.models import Comment, ProcessDefinition
 from engine.org import find_unit, subtree
 from forms.binding import form_for
 from forms.validation import coerce_post
@@ -32,6 +28,7 @@ from . import bp
 from .board_pages import utc_midnight
 from .exports import instances_workbook
 from .form_view import form_fields
+from .instance_actions import move_targets
 
 
 def _startable() -> list[ProcessDefinition]:
@@ -217,6 +214,14 @@ def instance_page(instance_id: int):  # noqa: ANN201
         names=queries.activity_names(db.session, instance.definition_id),
         comments=comments,
         source=source,
+        move_targets=move_targets(instance) if current_user.actor.may_operate else {},
+        newer_versions=[
+            v.definition.version
+            for v in monitoring.versions_of(db.session, instance.process_key)
+            if v.definition.version > instance.process_version
+        ]
+        if current_user.actor.may_operate
+        else [],
         overlay={
             "completed": path.completed,
             "current": path.current,
@@ -224,38 +229,3 @@ def instance_page(instance_id: int):  # noqa: ANN201
             "incidents": open_incidents,
         },
     )
-
-
-@bp.post("/instances/<id:instance_id>/<any(suspend, resume):action>")
-@login_required
-def instance_action(instance_id: int, action: str):  # noqa: ANN201
-    queries.get_instance(db.session, current_user.actor, instance_id)  # 404 outside the scope
-    command = Suspend(instance_id) if action == "suspend" else Resume(instance_id)
-    execute(db.session, command, current_user.actor)
-    flash(_("Suspended.") if action == "suspend" else _("Resumed."), "success")
-    return redirect(url_for("ui.instance_page", instance_id=instance_id))
-
-
-@bp.post("/instances/<id:instance_id>/terminate")
-@login_required
-def terminate_instance(instance_id: int):  # noqa: ANN201
-    queries.get_instance(db.session, current_user.actor, instance_id)
-    reason = (request.form.get("reason") or "").strip()
-    if not reason:
-        raise InvalidInput(_("Give the reason for terminating."), {"reason": "required"})
-    execute(db.session, Terminate(instance_id, reason=reason[:500]), current_user.actor)
-    flash(_("Terminated."), "success")
-    return redirect(url_for("ui.instance_page", instance_id=instance_id))
-
-
-@bp.post("/incidents/<int:incident_id>/retry")
-@login_required
-def retry_incident(incident_id: int):  # noqa: ANN201
-    incident = db.session.get(Incident, incident_id)
-    if incident is None:
-        raise NotFound(f"incident {incident_id} not found")
-    queries.get_instance(db.session, current_user.actor, incident.instance_id)
-    instance_id = incident.instance_id
-    execute(db.session, RetryIncident(incident_id), current_user.actor)
-    flash(_("The step ran again."), "success")
-    return redirect(url_for("ui.instance_page", instance_id=instance_id))

@@ -1,0 +1,203 @@
+"""What an operator (manager or admin) does to a running instance from its page: suspend,
+resume, terminate, retry an incident, edit its data, move its token, migrate it.
+
+Every action is an engine command with its audit row. The forms carry the instance's
+revision: when someone changed the instance since the page was drawn, the action answers
+409 and changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from engine import modification, queries, runtime
+from engine.commands import (
+    MigrateInstance,
+    MoveToken,
+    Resume,
+    RetryIncident,
+    SetVariables,
+    Suspend,
+    Terminate,
+    execute,
+)
+from engine.commands import modification as migration
+from engine.deployment import find_definition
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from engine.models import Incident, ProcessInstance
+from engine.monitoring import versions_of
+
+from ..extensions import db
+from . import bp
+
+
+def _instance(instance_id: int) -> ProcessInstance:
+    """The instance if the operator may act on it: 404 outside the scope, 403 for others,
+    409 when the form was drawn from an older revision."""
+    instance = queries.get_instance(db.session, current_user.actor, instance_id)
+    if not current_user.actor.may_operate:
+        raise Forbidden("only administrators and managers may act on process instances")
+    seen = request.form.get("revision")
+    if seen is not None and seen != str(instance.revision):
+        raise Conflict(_("The instance changed since you opened the page; reload it."))
+    return instance
+
+
+def _back(instance_id: int):  # noqa: ANN202
+    return redirect(url_for("ui.instance_page", instance_id=instance_id))
+
+
+@bp.post("/instances/<id:instance_id>/<any(suspend, resume):action>")
+@login_required
+def instance_action(instance_id: int, action: str):  # noqa: ANN201
+    _instance(instance_id)
+    command = Suspend(instance_id) if action == "suspend" else Resume(instance_id)
+    execute(db.session, command, current_user.actor)
+    flash(_("Suspended.") if action == "suspend" else _("Resumed."), "success")
+    return _back(instance_id)
+
+
+@bp.post("/instances/<id:instance_id>/terminate")
+@login_required
+def terminate_instance(instance_id: int):  # noqa: ANN201
+    _instance(instance_id)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason:
+        raise InvalidInput(_("Give the reason for terminating."), {"reason": "required"})
+    execute(db.session, Terminate(instance_id, reason=reason[:500]), current_user.actor)
+    flash(_("Terminated."), "success")
+    return _back(instance_id)
+
+
+@bp.post("/incidents/<int:incident_id>/retry")
+@login_required
+def retry_incident(incident_id: int):  # noqa: ANN201
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise NotFound(f"incident {incident_id} not found")
+    instance_id = incident.instance_id
+    _instance(instance_id)
+    execute(db.session, RetryIncident(incident_id), current_user.actor)
+    flash(_("The step ran again."), "success")
+    return _back(instance_id)
+
+
+def _posted_variables(form: Any) -> dict[str, Any]:
+    """``value.NAME`` fields hold JSON; ``new_name``/``new_value`` add one variable."""
+    values: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    pairs = [(k[len("value.") :], v) for k, v in form.items() if k.startswith("value.")]
+    if (form.get("new_name") or "").strip():
+        pairs.append((form["new_name"].strip(), form.get("new_value") or ""))
+    for name, text in pairs:
+        try:
+            values[name] = json.loads(text)
+        except ValueError:
+            errors[name] = "not JSON"
+    if errors:
+        raise InvalidInput(
+            _('Write each value as JSON: 12, "text", true, null, [1, 2] or {"a": 1}.'),
+            errors,
+        )
+    return values
+
+
+@bp.post("/instances/<id:instance_id>/variables")
+@login_required
+def edit_variables(instance_id: int):  # noqa: ANN201
+    instance = _instance(instance_id)
+    if instance.status not in ("suspended", "incident"):
+        raise Conflict(_("Suspend the instance before you change its data."))
+    posted = _posted_variables(request.form)
+    current = instance.variables or {}
+    changed = {k: v for k, v in posted.items() if k not in current or current[k] != v}
+    if changed:
+        execute(db.session, SetVariables(instance_id, changed), current_user.actor)
+        flash(_("Changed %(names)s.", names=", ".join(sorted(changed))), "success")
+    else:
+        flash(_("Nothing changed."), "info")
+    return _back(instance_id)
+
+
+@bp.post("/instances/<id:instance_id>/move")
+@login_required
+def move_token(instance_id: int):  # noqa: ANN201
+    _instance(instance_id)
+    source = (request.form.get("source") or "").strip()
+    target = (request.form.get("target") or "").strip()
+    if not source or not target:
+        raise InvalidInput(
+            _("Choose where the token is and where it goes."), {"target": "required"}
+        )
+    execute(db.session, MoveToken(instance_id, source, target), current_user.actor)
+    flash(
+        _("Moved the token from %(source)s to %(target)s.", source=source, target=target), "success"
+    )
+    return _back(instance_id)
+
+
+def move_targets(instance: ProcessInstance) -> dict[str, str]:
+    spec, _subprocesses = runtime.definition_spec(db.session, instance.definition_id)
+    return modification.activity_ids(spec)
+
+
+def _mapping(args: Any) -> dict[str, str]:
+    return {
+        k[len("map.") :]: v.strip() for k, v in args.items() if k.startswith("map.") and v.strip()
+    }
+
+
+def _newer_versions(instance: ProcessInstance) -> list[int]:
+    return sorted(
+        v.definition.version
+        for v in _versions(instance)
+        if v.definition.version > instance.process_version
+    )
+
+
+def _versions(instance: ProcessInstance) -> list[Any]:
+    return versions_of(db.session, instance.process_key)
+
+
+@bp.get("/instances/<id:instance_id>/migrate")
+@login_required
+def migration_page(instance_id: int):  # noqa: ANN201
+    instance = _instance(instance_id)
+    newer = _newer_versions(instance)
+    if not newer:
+        raise Conflict(_("There is no newer version to migrate to."))
+    wanted = request.args.get("version") or str(newer[-1])
+    if not wanted.isdigit() or int(wanted) not in newer:
+        raise InvalidInput(_("Choose one of the newer versions."), {"version": "invalid"})
+    mapping = _mapping(request.args)
+    plan = migration.plan(db.session, instance, int(wanted), mapping)
+    target = find_definition(db.session, instance.process_key, int(wanted))
+    spec, _subs = runtime.definition_spec(db.session, target.id)
+    return render_template(
+        "instances/migrate.html",
+        instance=instance,
+        newer=newer,
+        version=int(wanted),
+        plan=plan,
+        mapping=mapping,
+        live=instance.current_activities or [],
+        targets=modification.activity_ids(spec),
+    )
+
+
+@bp.post("/instances/<id:instance_id>/migrate")
+@login_required
+def migrate_instance(instance_id: int):  # noqa: ANN201
+    _instance(instance_id)
+    version = request.form.get("version") or ""
+    if not version.isdigit():
+        raise InvalidInput(_("Choose one of the newer versions."), {"version": "invalid"})
+    command = MigrateInstance(instance_id, int(version), _mapping(request.form))
+    execute(db.session, command, current_user.actor)
+    flash(_("Migrated to version %(version)s.", version=version), "success")
+    return _back(instance_id)
