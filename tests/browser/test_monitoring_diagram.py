@@ -79,11 +79,15 @@ def test_order_page_marks_the_current_step_on_the_diagram(page: Page, db: Sessio
     expect(page.locator(f"{READY} g.djs-element.csm-current")).to_have_count(len(current))
 
 
+BOUNDARY_TIMER = "visit_overdue"  # the 48-hour timer on the visit
+
+
 def test_definition_page_shows_waiting_tokens_on_the_diagram(page: Page, db: Session) -> None:  # noqa: F811
     waiting = {
         bpmn_id
         for key in ("DEMO-0001", "DEMO-0003")
         for bpmn_id in demo_instance(db, key).current_activities
+        if bpmn_id != BOUNDARY_TIMER  # waits with its activity: no token of its own
     }
     assert waiting, "the demo instances should be waiting somewhere"
 
@@ -112,6 +116,7 @@ def test_definition_page_shows_waiting_tokens_on_the_diagram(page: Page, db: Ses
         sum(1 for n in tokens.values() if n)
     )
     expect(token_badge(page, "start")).to_have_count(0)
+    expect(token_badge(page, BOUNDARY_TIMER)).to_have_count(0)
 
 
 def test_agent_has_no_monitoring(page: Page, demo_server) -> None:  # noqa: ANN001, F811

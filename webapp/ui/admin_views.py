@@ -16,11 +16,13 @@ from engine.identity import ROLES, upsert_user
 from engine.models import ORG_KINDS, OrgUnit, User
 from engine.org import subtree, upsert_unit
 from forms import survey
+from forms.format import FormFileError, parse_form
 from forms.store import form_document, latest_form, list_forms, save_form
 
 from ..extensions import db
 from ..people_csv import import_units, import_users
 from . import bp
+from .form_view import form_fields
 
 
 def signed_in_and(allowed):  # noqa: ANN001, ANN201
@@ -210,6 +212,21 @@ def admin_survey_binding():  # noqa: ANN201
         _("The binding was saved."),
         url_for("ui.admin_survey"),
     )
+
+
+@bp.post("/admin/forms/<key>/preview")
+@designers_only
+def admin_form_preview(key: str):  # noqa: ANN201
+    """The edited document drawn as a task would draw it, or what is wrong with it; never
+    saved. The editor asks for it as the designer types (htmx)."""
+    locale = request.form.get("locale") if request.form.get("locale") in ("zh", "en") else "zh"
+    try:
+        parsed = parse_form(f"{key}.form.json", request.form.get("document", "").encode())
+    except FormFileError as exc:
+        return render_template("admin/form_preview.html", problems=exc.details, fields=[])
+    fields = form_fields({"schema": parsed.schema, "ui": parsed.ui}, {}, {}, locale)
+    title = parsed.title_zh if locale == "zh" else parsed.title_en
+    return render_template("admin/form_preview.html", problems=[], fields=fields, title=title)
 
 
 @bp.get("/admin/forms")

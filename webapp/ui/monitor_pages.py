@@ -17,6 +17,7 @@ from engine.models import Deployment, OrgUnit, ProcessDefinition, utcnow
 
 from ..extensions import db
 from . import bp
+from .design_pages import decisions
 
 SLA_WINDOWS = {"7": 7, "30": 30, "90": 90}
 
@@ -57,7 +58,9 @@ def definitions():  # noqa: ANN201
     _monitor()
     rows = queries.list_definitions(db.session)
     versions = {row["key"]: monitoring.versions_of(db.session, row["key"]) for row in rows}
-    return render_template("definitions/list.html", rows=rows, versions=versions)
+    return render_template(
+        "definitions/list.html", rows=rows, versions=versions, decisions=decisions(), problems=[]
+    )
 
 
 def _version(key: str) -> tuple[list[monitoring.Version], monitoring.Version]:

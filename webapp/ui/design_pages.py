@@ -1,0 +1,170 @@
+"""Process design in the browser (for designers and admins): upload and deploy BPMN, DMN and
+form files with the same checks and messages as ``csm deploy``, and compare two versions."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from SpiffWorkflow.bpmn.util.diff import SpecDiff
+
+from engine import monitoring, queries, runtime
+from engine.commands import Deploy, execute
+from engine.errors import DeploymentError, Forbidden, InvalidInput
+from engine.models import ProcessDefinition
+from engine.state import serializer
+
+from ..extensions import db
+from . import bp
+
+MAX_FILES = 20
+
+
+def _designer() -> None:
+    if not current_user.actor.may_deploy:
+        raise Forbidden("only process designers and administrators deploy")
+
+
+@bp.post("/definitions/deploy")
+@login_required
+def deploy_files():  # noqa: ANN201
+    _designer()
+    uploads = [u for u in request.files.getlist("files") if u and u.filename]
+    if not uploads:
+        raise InvalidInput(
+            _("Choose one or more .bpmn, .dmn or .form.json files."), {"files": "required"}
+        )
+    if len(uploads) > MAX_FILES:
+        raise InvalidInput(_("At most %(n)s files at once.", n=MAX_FILES), {"files": "too many"})
+    files = [(u.filename, u.read()) for u in uploads]
+    try:
+        results = execute(db.session, Deploy(files, source="web"), current_user.actor)
+    except DeploymentError as exc:
+        db.session.rollback()
+        rows = queries.list_definitions(db.session)
+        versions = {row["key"]: monitoring.versions_of(db.session, row["key"]) for row in rows}
+        return (
+            render_template(
+                "definitions/list.html",
+                rows=rows,
+                versions=versions,
+                decisions=decisions(),
+                problems=exc.details or [{"message": exc.message}],
+            ),
+            422,
+        )
+    for result in results:
+        if result.created:
+            flash(
+                _("Deployed %(key)s version %(version)s.", key=result.key, version=result.version),
+                "success",
+            )
+        else:
+            flash(
+                _(
+                    "%(key)s is unchanged (version %(version)s).",
+                    key=result.key,
+                    version=result.version,
+                ),
+                "info",
+            )
+    return redirect(url_for("ui.definitions"))
+
+
+def decisions() -> list[ProcessDefinition]:
+    """The newest version of each decision table (DMN)."""
+    newest = (
+        sa.select(ProcessDefinition.key, sa.func.max(ProcessDefinition.version).label("v"))
+        .where(ProcessDefinition.kind == "dmn")
+        .group_by(ProcessDefinition.key)
+        .subquery()
+    )
+    return list(
+        db.session.scalars(
+            sa.select(ProcessDefinition)
+            .join(
+                newest,
+                (ProcessDefinition.key == newest.c.key) & (ProcessDefinition.version == newest.c.v),
+            )
+            .where(ProcessDefinition.kind == "dmn")
+            .order_by(ProcessDefinition.key)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ActivityChanges:
+    added: list[str]
+    removed: list[str]
+    changed: dict[str, list[str]]
+
+
+def activity_changes(old: ProcessDefinition, new: ProcessDefinition) -> ActivityChanges | None:
+    """What SpiffWorkflow's spec diff sees between two BPMN versions (None for DMN)."""
+    if old.kind != "bpmn" or new.kind != "bpmn":
+        return None
+    old_spec, _subs = runtime.definition_spec(db.session, old.id)
+    new_spec, _subs = runtime.definition_spec(db.session, new.id)
+    diff = SpecDiff(serializer.registry, old_spec, new_spec)
+
+    def label(spec: object) -> str | None:
+        bpmn_id = getattr(spec, "bpmn_id", None)
+        return f"{getattr(spec, 'bpmn_name', None) or bpmn_id} ({bpmn_id})" if bpmn_id else None
+
+    return ActivityChanges(
+        added=sorted(filter(None, (label(s) for s in diff.added))),
+        removed=sorted(filter(None, (label(s) for s in diff.removed))),
+        changed={
+            label(spec): sorted(fields) for spec, fields in diff.changed.items() if label(spec)
+        },
+    )
+
+
+def _definition(key: str, version: str | None) -> ProcessDefinition:
+    if version is None or not version.isdigit():
+        abort(404)
+    found = db.session.scalar(
+        sa.select(ProcessDefinition).where(
+            ProcessDefinition.key == key[:200], ProcessDefinition.version == int(version)
+        )
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.get("/definitions/<key>/diff")
+@login_required
+def definition_diff(key: str):  # noqa: ANN201
+    if not current_user.actor.may_monitor:
+        raise Forbidden("comparing versions is for designers, managers and team leads")
+    old = _definition(key, request.args.get("from"))
+    new = _definition(key, request.args.get("to"))
+    lines = list(
+        difflib.unified_diff(
+            old.source.splitlines(),
+            new.source.splitlines(),
+            fromfile=f"{key} v{old.version}",
+            tofile=f"{key} v{new.version}",
+            lineterm="",
+            n=3,
+        )
+    )
+    all_versions = db.session.scalars(
+        sa.select(ProcessDefinition.version)
+        .where(ProcessDefinition.key == key[:200])
+        .order_by(ProcessDefinition.version)
+    ).all()
+    return render_template(
+        "definitions/diff.html",
+        key=key,
+        old=old,
+        new=new,
+        lines=lines,
+        changes=activity_changes(old, new),
+        all_versions=all_versions,
+    )
