@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from engine.commands import Deploy, Suspend, execute
@@ -168,3 +169,51 @@ def test_a_migration_the_check_refuses_shows_why_and_offers_no_button(world: Wor
 def test_an_agent_may_not_open_the_migration_page(world: World) -> None:
     deploy_new_version(world)
     assert world.client("agent").get(f"/instances/{instance(world).id}/migrate").status_code == 403
+
+
+ACTIONS = [
+    ("suspend", {}),
+    ("terminate", {"reason": "客户取消"}),
+    ("move", {"source": "visit", "target": "callback"}),
+    ("migrate", {"version": "2"}),
+]
+
+
+@pytest.mark.parametrize(("action", "form"), ACTIONS)
+def test_every_action_is_refused_to_an_agent_and_changes_nothing(
+    world: World, action: str, form: dict
+) -> None:
+    deploy_new_version(world)
+    target = instance(world)
+    response = post(
+        world.client("agent"),
+        f"/instances/{target.id}/{action}",
+        {"revision": str(target.revision), **form},
+    )
+    assert response.status_code == 403
+    assert instance(world).revision == target.revision
+
+
+@pytest.mark.parametrize(("action", "form"), ACTIONS)
+def test_every_action_on_a_stale_page_answers_409_and_changes_nothing(
+    world: World, action: str, form: dict
+) -> None:
+    deploy_new_version(world)
+    target = instance(world)
+    response = post(
+        world.client("manager"),
+        f"/instances/{target.id}/{action}",
+        {"revision": str(target.revision + 1), **form},
+    )
+    assert response.status_code == 409
+    assert instance(world).revision == target.revision
+
+
+def test_resuming_a_running_instance_answers_409(world: World) -> None:
+    target = instance(world)
+    response = post(
+        world.client("manager"),
+        f"/instances/{target.id}/resume",
+        {"revision": str(target.revision)},
+    )
+    assert response.status_code == 409
