@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from aftersales.models import ServiceOrder
 from engine.commands import Deploy, MigrateInstance, MoveToken, Suspend, execute
 from engine.commands import modification as commands
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -24,15 +23,6 @@ MANAGER = Actor("boss", roles=frozenset({"manager"}))
 @pytest.fixture
 def world(session_factory):  # noqa: ANN001, ANN201
     return build(session_factory)
-
-
-def instance_of(world, number: str) -> ProcessInstance:  # noqa: ANN001
-    with world.factory() as session:
-        return session.scalar(
-            sa.select(ProcessInstance)
-            .join(ServiceOrder, ServiceOrder.process_instance_id == ProcessInstance.id)
-            .where(ServiceOrder.number == number)
-        )
 
 
 def run(world, command, actor: Actor = MANAGER):  # noqa: ANN001, ANN201
@@ -54,7 +44,7 @@ def deploy_repair(world, edit) -> int:  # noqa: ANN001
 
 def test_a_token_moves_forward_to_another_task(world):
     number = world.open_order()
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     run(world, MoveToken(instance.id, "phone_support", "review"))
     assert world.open_names(number) == ["review"]
     with world.factory() as session:
@@ -75,31 +65,31 @@ def test_a_token_moves_forward_to_another_task(world):
 
 def test_the_moved_token_carries_the_data_and_the_process_goes_on(world):
     number = world.open_order()
-    run(world, MoveToken(instance_of(world, number).id, "phone_support", "callback"))
+    run(world, MoveToken(world.instance(number).id, "phone_support", "callback"))
     assert "陈静" in world.task(number, "callback").title  # the order's data came along
     world.complete(number, "callback", "agent", {"VISITED": True, "ATTITUDE": 5})
-    assert instance_of(world, number).status == "completed"
+    assert world.instance(number).status == "completed"
 
 
 def test_a_token_in_a_call_activity_moves_back_to_an_earlier_task(world):
     number = world.open_order()
     world.complete(number, "phone_support", "agent", {"solved": False})
     assert world.open_names(number) == ["accept"]  # inside the dispatch process
-    run(world, MoveToken(instance_of(world, number).id, "dispatch", "phone_support"))
+    run(world, MoveToken(world.instance(number).id, "dispatch", "phone_support"))
     assert world.open_names(number) == ["phone_support"]
-    assert instance_of(world, number).current_activities == ["phone_support"]
+    assert world.instance(number).current_activities == ["phone_support"]
 
 
 def test_moving_from_where_no_token_waits_is_refused(world):
     number = world.open_order()
     with pytest.raises(Conflict, match="no token waits at 'review'"):
-        run(world, MoveToken(instance_of(world, number).id, "review", "callback"))
+        run(world, MoveToken(world.instance(number).id, "review", "callback"))
     assert world.open_names(number) == ["phone_support"]
 
 
 def test_moving_to_a_gateway_or_an_unknown_id_is_refused(world):
     number = world.open_order()
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     for target in ("gw_approved", "nowhere"):
         with pytest.raises(Conflict, match="is not a task or call activity"):
             run(world, MoveToken(instance.id, "phone_support", target))
@@ -111,14 +101,14 @@ def test_an_agent_may_not_move_tokens(world):
     with pytest.raises(Forbidden):
         run(
             world,
-            MoveToken(instance_of(world, number).id, "phone_support", "review"),
+            MoveToken(world.instance(number).id, "phone_support", "review"),
             world.actors["agent"],
         )
 
 
 def test_a_suspended_instance_is_not_moved(world):
     number = world.open_order()
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     run(world, Suspend(instance.id))
     with pytest.raises(Conflict, match="suspended"):
         run(world, MoveToken(instance.id, "phone_support", "review"))
@@ -129,15 +119,15 @@ def test_an_instance_migrates_to_a_version_that_renamed_nothing(world):
     version = deploy_repair(
         world, lambda xml: xml.replace('name="电话支持"', 'name="电话支持（新）"')
     )
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     run(world, MigrateInstance(instance.id, version))
-    migrated = instance_of(world, number)
+    migrated = world.instance(number)
     assert (migrated.process_version, migrated.definition_id != instance.definition_id) == (
         version,
         True,
     )
     world.complete(number, "phone_support", "agent", {"solved": True})
-    assert instance_of(world, number).status == "completed"
+    assert world.instance(number).status == "completed"
 
 
 def without_phone_support(xml: str) -> str:
@@ -162,14 +152,14 @@ def without_phone_support(xml: str) -> str:
 def test_a_renamed_activity_is_found_by_its_place_in_the_flow(world):
     number = world.open_order()
     version = deploy_repair(world, lambda xml: xml.replace('"phone_support"', '"phone_help"'))
-    run(world, MigrateInstance(instance_of(world, number).id, version))
+    run(world, MigrateInstance(world.instance(number).id, version))
     assert world.open_names(number) == ["phone_help"]
 
 
 def test_a_removed_activity_migrates_with_a_mapping(world):
     number = world.open_order()
     version = deploy_repair(world, without_phone_support)
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     with world.factory() as session:
         before = commands.plan(session, session.get(ProcessInstance, instance.id), version, {})
         after = commands.plan(
@@ -187,10 +177,10 @@ def test_a_removed_activity_migrates_with_a_mapping(world):
 def test_a_migration_that_leaves_a_token_nowhere_is_refused_and_changes_nothing(world):
     number = world.open_order()
     version = deploy_repair(world, without_phone_support)
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     with pytest.raises(Conflict, match="no counterpart"):
         run(world, MigrateInstance(instance.id, version))
-    unchanged = instance_of(world, number)
+    unchanged = world.instance(number)
     assert (unchanged.process_version, unchanged.revision) == (
         instance.process_version,
         instance.revision,
@@ -199,7 +189,7 @@ def test_a_migration_that_leaves_a_token_nowhere_is_refused_and_changes_nothing(
 
 def test_migrating_to_the_same_or_an_unknown_version_is_refused(world):
     number = world.open_order()
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     with pytest.raises(InvalidInput):
         run(world, MigrateInstance(instance.id, instance.process_version))
     with pytest.raises(NotFound):

@@ -6,10 +6,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-import sqlalchemy as sa
 import time_machine
 
-from aftersales.models import ServiceOrder
 from engine import monitoring
 from engine.models import ProcessInstance, utcnow
 from tests.aftersales.world import build
@@ -20,17 +18,8 @@ def world(session_factory):  # noqa: ANN001, ANN201
     return build(session_factory)
 
 
-def instance_of(world, number: str) -> ProcessInstance:  # noqa: ANN001
-    with world.factory() as session:
-        return session.scalar(
-            sa.select(ProcessInstance)
-            .join(ServiceOrder, ServiceOrder.process_instance_id == ProcessInstance.id)
-            .where(ServiceOrder.number == number)
-        )
-
-
 def stats_of(world, number: str) -> monitoring.ActivityStats:  # noqa: ANN001
-    definition_id = instance_of(world, number).definition_id
+    definition_id = world.instance(number).definition_id
     with world.factory() as session:
         return monitoring.activity_stats(session, definition_id)
 
@@ -72,7 +61,7 @@ def test_the_path_keeps_steps_whose_history_was_pruned(world):
     world.complete(number, "accept", "boss1", {"accepted": True})
     world.complete(number, "assign_engineer", "boss1", {"engineer": "eng1"})
     world.complete(number, "check_in", "eng1", {"checked_in_at": "2026-11-20T10:00"})
-    instance = instance_of(world, number)
+    instance = world.instance(number)
     with world.factory() as session:
         path = monitoring.instance_path(session, session.get(ProcessInstance, instance.id))
     assert path.current == ["work_report"]

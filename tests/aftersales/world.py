@@ -12,11 +12,17 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from aftersales.customers import create_customer
-from aftersales.models import InstalledProduct, OutletProfile, ProductCategory, ProductModel
+from aftersales.models import (
+    InstalledProduct,
+    OutletProfile,
+    ProductCategory,
+    ProductModel,
+    ServiceOrder,
+)
 from aftersales.orders import create_order
 from engine.commands import Complete, Deploy, execute
 from engine.identity import SYSTEM_ACTOR, Actor, actor_for, upsert_user
-from engine.models import HumanTask
+from engine.models import HumanTask, ProcessInstance
 from engine.org import upsert_unit
 from forms import survey
 
@@ -64,6 +70,15 @@ class World:
             )
             assert task is not None, f"no open {name} task"
             return task
+
+    def instance(self, number: str) -> ProcessInstance:
+        """The process instance of order ``number``."""
+        with self.factory() as session:
+            return session.scalar(
+                sa.select(ProcessInstance)
+                .join(ServiceOrder, ServiceOrder.process_instance_id == ProcessInstance.id)
+                .where(ServiceOrder.number == number)
+            )
 
     def open_names(self, number: str) -> list[str]:
         with self.factory() as session:
