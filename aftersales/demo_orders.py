@@ -12,7 +12,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from engine.commands import Complete, execute
 from engine.identity import Actor, actor_for
-from engine.models import HumanTask, OrgUnit, ProcessInstance, User
+from engine.models import HumanTask, OrgUnit, ProcessInstance, User, clock_set_to, utcnow
 
 from .models import (
     Customer,
@@ -321,7 +321,7 @@ def _depot_repair(j: Journeys, order: ServiceOrder, task: HumanTask, variant: st
 
 def _return_unit(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -> dict:
     return {
-        "returned_at": _moment(j, 1),
+        "returned_at": _moment(j),
         "return_method": "courier",
         "tracking_number": f"SF{1_300_000_000 + order.id}",
     }
@@ -332,7 +332,7 @@ def _install_report(j: Journeys, order: ServiceOrder, task: HumanTask, variant: 
     return {
         "installed_serial": f"SNI{order.id:07d}",
         "installed_model": model,
-        "install_date": date.today().isoformat(),
+        "install_date": (utcnow() + LOCAL_OFFSET).date().isoformat(),
         "install_notes": "安装完成，已试机并讲解使用方法",
         "customer_signature": SIGNATURE,
     }
@@ -364,9 +364,10 @@ def _follow_up(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) 
     return {}
 
 
-def _moment(j: Journeys, days_ago: int) -> str:
-    day = date.today() - timedelta(days=days_ago)
-    return f"{day}T{j.rng.randrange(8, 19):02d}:{j.rng.randrange(60):02d}"
+def _moment(j: Journeys, days_ago: int = 0) -> str:
+    """The step's own time as the people (in China) write it: local, to the minute."""
+    local = utcnow() + LOCAL_OFFSET - timedelta(days=days_ago)
+    return local.strftime("%Y-%m-%dT%H:%M")
 
 
 ANSWERS: dict[str, Callable[[Journeys, ServiceOrder, HumanTask, str], dict]] = {
@@ -388,6 +389,45 @@ ANSWERS: dict[str, Callable[[Journeys, ServiceOrder, HumanTask, str], dict]] = {
     "call_back": _call_back,
     "identify": _identify,
 }
+
+
+LOCAL_OFFSET = timedelta(hours=8)  # the demo's people work in China
+HISTORY_DAYS = 60
+# how long people take over each step, in minutes (shortest, longest)
+STEP_MINUTES = {
+    "phone_support": (3, 20),
+    "accept": (5, 90),
+    "assign_engineer": (5, 60),
+    "check_in": (60, 1440),
+    "work_report": (30, 180),
+    "rework": (60, 720),
+    "review": (30, 1440),
+    "callback": (60, 2880),
+    "follow_up": (60, 1440),
+    "receive_unit": (1440, 4320),
+    "depot_repair": (240, 2880),
+    "return_unit": (60, 1440),
+    "install_report": (60, 240),
+    "answer": (2, 15),
+    "department_reply": (120, 2880),
+    "call_back": (30, 600),
+    "identify": (2, 10),
+}
+FINAL_STEPS = {"callback", "follow_up", "phone_support:solved", "answer", "call_back", "identify"}
+
+
+def timeline(steps: list[str], rng: random.Random) -> tuple[datetime, list[datetime]]:
+    """When the order came in and when each step was taken: a finished journey ended some
+    time in the last two months, one still open started within the last two days."""
+    minutes = [rng.uniform(*STEP_MINUTES[step.partition(":")[0]]) for step in steps]
+    finished = bool(steps) and steps[-1] in FINAL_STEPS
+    idle = rng.uniform(30, HISTORY_DAYS * 1440) if finished else rng.uniform(10, 2 * 1440)
+    start = utcnow() - timedelta(minutes=sum(minutes) + idle)
+    moments, at = [], start
+    for step_minutes in minutes:
+        at += timedelta(minutes=step_minutes)
+        moments.append(at)
+    return start, moments
 
 
 def engineers(session: Session) -> int:
@@ -431,10 +471,13 @@ def build(session: Session, count: int, seed: int) -> Iterator[str]:
     stopped: dict[str, int] = {}
     for n in range(count):
         kind, steps, _ = rng.choices(JOURNEYS, weights)[0]
-        order = journeys.open(kind, session.get(Customer, rng.choice(customer_ids)))
-        for step in steps:
+        start, moments = timeline(steps, rng)
+        with clock_set_to(start):
+            order = journeys.open(kind, session.get(Customer, rng.choice(customer_ids)))
+        for step, moment in zip(steps, moments, strict=True):
             try:
-                journeys.take(order, step)
+                with clock_set_to(moment):
+                    journeys.take(order, step)
             except LookupError:
                 break
         stopped[order.status] = stopped.get(order.status, 0) + 1

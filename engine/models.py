@@ -2,15 +2,34 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+_clock_offset: ContextVar[timedelta] = ContextVar("clock_offset", default=timedelta(0))
+
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None) + _clock_offset.get()
+
+
+@contextmanager
+def clock_set_to(moment: datetime) -> Iterator[None]:
+    """Record what runs inside as having happened at ``moment`` (naive UTC).
+
+    Every timestamp the engine writes comes from ``utcnow``; the demo replays weeks of
+    service history through the real commands with it.
+    """
+    token = _clock_offset.set(moment - datetime.now(UTC).replace(tzinfo=None))
+    try:
+        yield
+    finally:
+        _clock_offset.reset(token)
 
 
 class Base(DeclarativeBase):

@@ -30,6 +30,7 @@ UNITS = [
     ("HQ", "总部", "hq", None),
     ("HQ-CC", "呼叫中心", "department", "HQ"),
     ("HQ-QA", "质量管理部", "department", "HQ"),
+    ("HQ-FIN", "财务部", "department", "HQ"),
     *((code, name, "center", "HQ") for code, name in demo_world.CENTERS),
     *((o.code, o.name, "outlet", o.center) for o in demo_world.OUTLETS),
 ]
@@ -51,6 +52,9 @@ USERS = [
     ("outlet", "浦东网点 张伟", "O-SH-PD", *OUTLET_MANAGER, False),
     ("engineer", "工程师 赵磊", "O-SH-PD", *ENGINEER, False),
     ("outlet2", "天河网点 黄敏", "O-GZ-TH", *OUTLET_MANAGER, False),
+    ("complaints", "投诉主管 郑洁", "HQ-QA", ["complaint_supervisor"], ["complaints"], False),
+    ("warehouse", "备件仓库 冯刚", "C-EAST", ["warehouse"], ["warehouse"], False),
+    ("finance", "财务 陈丽", "HQ-FIN", ["finance"], ["finance"], False),
     (
         "kb",
         "质量部 钱红",

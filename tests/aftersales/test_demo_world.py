@@ -4,6 +4,7 @@ customers, the knowledge base, and orders stopped at every step of their process
 from __future__ import annotations
 
 from collections import Counter
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -20,7 +21,8 @@ from aftersales.models import (
     Praise,
     ServiceOrder,
 )
-from engine.models import HumanTask, OrgUnit, User
+from engine.identity import ROLES
+from engine.models import HumanTask, OrgUnit, User, utcnow
 from forms.binding import install
 from webapp.demo import load_demo
 
@@ -60,7 +62,7 @@ def test_the_organisation_has_three_centers_and_twelve_outlets_in_real_districts
     assert len(profiles) == 12
 
 
-def test_there_are_forty_engineers_with_records_and_twenty_agents(demo_db):
+def test_there_are_forty_engineers_twenty_agents_and_a_login_for_every_role(demo_db):
     factory, _ = demo_db
     with factory() as session:
         roles = [set(r or []) for r in session.scalars(sa.select(User.roles))]
@@ -68,15 +70,7 @@ def test_there_are_forty_engineers_with_records_and_twenty_agents(demo_db):
     assert sum("engineer" in r for r in roles) == 40
     assert len(engineers) == 40 and all(e.skills for e in engineers)
     assert sum(r == {"agent"} for r in roles) == 20
-    for role in (
-        "admin",
-        "process_designer",
-        "manager",
-        "team_lead",
-        "center_staff",
-        "outlet_manager",
-        "knowledge_editor",
-    ):
+    for role in ROLES:
         assert any(role in r for r in roles), role
 
 
@@ -146,3 +140,23 @@ def test_running_it_again_adds_nothing(demo_db):
         again = list(load_demo(session, SIZE))
     assert "demo instances already present" in again
     assert count(factory, sa.select(ServiceOrder)) == SIZE.orders
+
+
+def test_the_history_spreads_over_weeks_with_real_step_durations(demo_db):
+    factory, _ = demo_db
+    with factory() as session:
+        oldest = session.scalar(sa.select(sa.func.min(ServiceOrder.created_at)))
+        waits = [
+            done - created
+            for created, done in session.execute(
+                sa.select(HumanTask.created_at, HumanTask.completed_at).where(
+                    HumanTask.name == "check_in", HumanTask.status == "completed"
+                )
+            )
+        ]
+        number, created = session.execute(
+            sa.select(ServiceOrder.number, ServiceOrder.created_at).order_by(ServiceOrder.id)
+        ).first()
+    assert utcnow() - oldest > timedelta(days=14)
+    assert waits and min(waits) >= timedelta(hours=1)  # an engineer is not on site at once
+    assert number[1:9] == f"{created:%Y%m%d}"  # the number carries the day it came in
