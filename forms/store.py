@@ -112,6 +112,16 @@ def get_form(session: Session, key: str, version: int) -> FormDefinition:
     return form
 
 
+def form_versions(session: Session, key: str) -> list[int]:
+    return list(
+        session.scalars(
+            sa.select(FormDefinition.version)
+            .where(FormDefinition.key == key)
+            .order_by(FormDefinition.version)
+        )
+    )
+
+
 def list_forms(session: Session) -> list[FormVersions]:
     """The latest version of every form key with how many versions it has, by key."""
     counts = (

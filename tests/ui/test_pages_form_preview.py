@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 
 from . import pages
 from .pages import World, post, text
@@ -67,3 +69,33 @@ def test_the_preview_saves_nothing(world: World) -> None:
     preview(world, json.dumps(FORM))
     page = text(world.client("designer").get("/admin/forms/review"))
     assert "回访确认" not in page
+
+
+def saved_version(world: World, label: str) -> None:
+    client = world.client("designer")
+    page = text(client.get("/admin/forms/report_review"))
+    document = re.search(r'<textarea id="document"[^>]*>(.*?)</textarea>', page, re.S).group(1)
+    document = html.unescape(document).replace('"zh": "审核结果"', f'"zh": "{label}"')
+    assert post(client, "/admin/forms/report_review", {"document": document}).status_code == 302
+
+
+def test_each_version_of_a_form_downloads(world: World) -> None:
+    saved_version(world, "中心审核意见")
+    client = world.client("designer")
+    first = client.get("/admin/forms/report_review/1.form.json")
+    second = client.get("/admin/forms/report_review/2.form.json")
+    assert first.headers["Content-Disposition"] == 'attachment; filename="report_review.form.json"'
+    assert "审核结果" in first.get_data(as_text=True)
+    assert "中心审核意见" in second.get_data(as_text=True)
+    assert client.get("/admin/forms/report_review/9.form.json").status_code == 404
+
+
+def test_two_versions_of_a_form_compare_line_by_line(world: World) -> None:
+    saved_version(world, "中心审核意见")
+    page = text(world.client("designer").get("/admin/forms/report_review/diff?from=1&to=2"))
+    diff = page[page.index("data-diff") :]
+    assert "审核结果" in diff and "中心审核意见" in diff and 'class="diff-add"' in diff
+
+
+def test_an_agent_may_not_download_forms(world: World) -> None:
+    assert world.client("agent").get("/admin/forms/report_review/1.form.json").status_code == 403

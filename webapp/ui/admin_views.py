@@ -4,24 +4,34 @@ from __future__ import annotations
 
 import json
 from functools import wraps
+from types import SimpleNamespace
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.security import generate_password_hash
 
-from engine.errors import EngineError
+from engine.errors import EngineError, NotFound
 from engine.identity import ROLES, upsert_user
 from engine.models import ORG_KINDS, OrgUnit, User
 from engine.org import subtree, upsert_unit
 from forms import survey
 from forms.format import FormFileError, parse_form
-from forms.store import form_document, latest_form, list_forms, save_form
+from forms.models import FormDefinition
+from forms.store import (
+    form_document,
+    form_versions,
+    get_form,
+    latest_form,
+    list_forms,
+    save_form,
+)
 
 from ..extensions import db
 from ..people_csv import import_units, import_users
 from . import bp
+from .design_pages import source_diff
 from .form_view import form_fields
 
 
@@ -229,6 +239,46 @@ def admin_form_preview(key: str):  # noqa: ANN201
     return render_template("admin/form_preview.html", problems=[], fields=fields, title=title)
 
 
+def _form_version(key: str, version: str | None) -> FormDefinition:
+    if version is None or not version.isdigit():
+        abort(404)
+    try:
+        return get_form(db.session, key, int(version))
+    except NotFound:
+        abort(404)
+
+
+def _form_text(form: FormDefinition) -> str:
+    return json.dumps(form_document(form), ensure_ascii=False, indent=2) + "\n"
+
+
+@bp.get("/admin/forms/<key>/<version>.form.json")
+@designers_only
+def admin_form_download(key: str, version: str):  # noqa: ANN201
+    form = _form_version(key, version)
+    return Response(
+        _form_text(form),
+        mimetype="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{form.key}.form.json"'},
+    )
+
+
+@bp.get("/admin/forms/<key>/diff")
+@designers_only
+def admin_form_diff(key: str):  # noqa: ANN201
+    old = _form_version(key, request.args.get("from"))
+    new = _form_version(key, request.args.get("to"))
+    return render_template(
+        "definitions/diff.html",
+        key=key,
+        old=SimpleNamespace(version=old.version, kind="form"),
+        new=SimpleNamespace(version=new.version, kind="form"),
+        lines=source_diff(_form_text(old), _form_text(new), key, old.version, new.version),
+        changes=None,
+        all_versions=form_versions(db.session, key),
+    )
+
+
 @bp.get("/admin/forms")
 @designers_only
 def admin_forms():  # noqa: ANN201
@@ -258,6 +308,7 @@ def admin_form_edit(key: str):  # noqa: ANN201
             else:
                 flash(_("Nothing changed."), "info")
             return redirect(url_for("ui.admin_form_edit", key=key))
-    return render_template("admin/form_edit.html", form=form, text=text, error=error), (
-        422 if error else 200
-    )
+    versions = form_versions(db.session, key)
+    return render_template(
+        "admin/form_edit.html", form=form, text=text, error=error, versions=versions
+    ), (422 if error else 200)

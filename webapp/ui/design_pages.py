@@ -137,6 +137,19 @@ def _definition(key: str, version: str | None) -> ProcessDefinition:
     return found
 
 
+def source_diff(old: str, new: str, label: str, old_version: int, new_version: int) -> list[str]:
+    return list(
+        difflib.unified_diff(
+            old.splitlines(),
+            new.splitlines(),
+            fromfile=f"{label} v{old_version}",
+            tofile=f"{label} v{new_version}",
+            lineterm="",
+            n=3,
+        )
+    )
+
+
 @bp.get("/definitions/<key>/diff")
 @login_required
 def definition_diff(key: str):  # noqa: ANN201
@@ -144,16 +157,7 @@ def definition_diff(key: str):  # noqa: ANN201
         raise Forbidden("comparing versions is for designers, managers and team leads")
     old = _definition(key, request.args.get("from"))
     new = _definition(key, request.args.get("to"))
-    lines = list(
-        difflib.unified_diff(
-            old.source.splitlines(),
-            new.source.splitlines(),
-            fromfile=f"{key} v{old.version}",
-            tofile=f"{key} v{new.version}",
-            lineterm="",
-            n=3,
-        )
-    )
+    lines = source_diff(old.source, new.source, key, old.version, new.version)
     all_versions = db.session.scalars(
         sa.select(ProcessDefinition.version)
         .where(ProcessDefinition.key == key[:200])
