@@ -8,6 +8,7 @@ element the calling diagram draws.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -251,6 +252,18 @@ def durations(session: Session, actor: Actor, since: datetime | None = None) -> 
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
         .where(*where)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL computes the percentile (nearest rank, as below) in the grouped query
+        p90 = sa.func.percentile_disc(0.9).within_group(duration)
+        rows = session.execute(
+            base.add_columns(sa.func.count(), sa.func.avg(duration), p90)
+            .group_by(HumanTask.process_key, HumanTask.name)
+            .order_by(sa.func.avg(duration).desc())
+        ).all()
+        return [
+            Durations(key, name, count, float(average or 0.0), float(tail or 0.0))
+            for key, name, count, average, tail in rows
+        ]
     rows = session.execute(
         base.add_columns(sa.func.count(), sa.func.avg(duration))
         .group_by(HumanTask.process_key, HumanTask.name)
@@ -269,6 +282,6 @@ def durations(session: Session, actor: Actor, since: datetime | None = None) -> 
             )
             if s is not None
         )
-        p90 = sample[min(len(sample) - 1, int(0.9 * len(sample)))] if sample else 0.0
+        p90 = sample[math.ceil(0.9 * len(sample)) - 1] if sample else 0.0  # nearest rank
         found.append(Durations(key, name, count, float(average or 0.0), p90))
     return found

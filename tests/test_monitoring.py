@@ -88,7 +88,7 @@ def test_lateness_stays_within_the_viewers_scope(world):
 
 
 def test_durations_give_average_and_90th_percentile(world):
-    for hours in (1, 1, 1, 1, 1, 1, 1, 1, 1, 10):
+    for hours in (1, 1, 1, 1, 1, 1, 1, 1, 10, 10):
         number = world.open_order()
         with time_machine.travel(utcnow() + timedelta(hours=hours), tick=False):
             world.complete(number, "phone_support", "agent", {"solved": True})
@@ -96,5 +96,5 @@ def test_durations_give_average_and_90th_percentile(world):
         rows = monitoring.durations(session, world.actors["lead"])
     row = next(r for r in rows if r.activity == "phone_support")
     assert row.completed == 10
-    assert row.avg_seconds == pytest.approx(1.9 * 3600, rel=0.01)
-    assert row.p90_seconds == pytest.approx(10 * 3600, rel=0.01)
+    assert row.avg_seconds == pytest.approx(2.8 * 3600, rel=0.01)
+    assert row.p90_seconds == pytest.approx(10 * 3600, rel=0.01)  # the 9th of 10
