@@ -27,6 +27,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,49 +101,96 @@ def _worker_name() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+@contextmanager
+def serve(
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    *,
+    demo: bool = False,
+    test_pages: bool = False,
+) -> Iterator[LiveServer]:
+    """The app in a process of its own on a fresh database built by the real migrations (as
+    ``csm db upgrade`` runs them), with the demo (``bare()`` size) loaded when asked."""
     from engine.migrate import upgrade
 
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'csm.sqlite'}"
-    upgrade(database_url)  # the real migrations, as `csm db upgrade` runs them
+    database_url = f"sqlite:///{tmp_path_factory.mktemp(f'{name}-db') / 'csm.sqlite'}"
+    upgrade(database_url)
+    if demo:
+        load_bare_demo(database_url)
     OUTPUT.mkdir(exist_ok=True)
-    log_path = OUTPUT / f"live-server-{_worker_name()}.log"
+    log_path = OUTPUT / f"{name}-{_worker_name()}.log"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     env.pop("DATABASE_URL", None)  # the server uses the database given on its command line
     env.pop("REDIS_URL", None)
-    env["CSM_INSTANCE_DIR"] = str(tmp_path_factory.mktemp("browser-instance"))
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.browser.live_app",
-            "--database-url",
-            database_url,
-            "--test-pages",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=log,
-        text=True,
-    )
-    port = _wait_for_port(process, log_path)
-    # keep draining stdout so the server never blocks on a full pipe
-    threading.Thread(target=process.stdout.read, daemon=True).start()
-    server = LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
-    yield server
-    process.terminate()
+    env["CSM_INSTANCE_DIR"] = str(tmp_path_factory.mktemp(f"{name}-instance"))
+    command = [sys.executable, "-m", "tests.browser.live_app", "--database-url", database_url]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*command, *(["--test-pages"] if test_pages else [])],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
+        )
+        port = _wait_for_port(process, log_path)
+        # keep draining stdout so the server never blocks on a full pipe
+        threading.Thread(target=process.stdout.read, daemon=True).start()
+        try:
+            yield LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def load_bare_demo(database_url: str) -> None:
+    """The demo organisation, users, processes, forms and sample instances (idempotent)."""
+    from aftersales.demo_world import bare
+    from engine.db import make_engine, make_session_factory
+    from webapp.demo import load_demo
+
+    engine = make_engine(database_url)
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=10)
-    log.close()
+        with make_session_factory(engine)() as session:
+            for _line in load_demo(session, bare()):
+                pass
+            session.commit()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with serve(tmp_path_factory, "live-server", test_pages=True) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def demo_server(live_server: LiveServer) -> LiveServer:
+    """The live server with the demo organisation, users, processes, forms and instances."""
+    load_bare_demo(live_server.database_url)
+    return live_server
+
+
+@pytest.fixture
+def db(demo_server: LiveServer) -> Iterator[object]:
+    """A session on the live server's database, to find the world's facts and check what
+    the pages stored."""
+    from engine.db import make_engine, make_session_factory
+
+    engine = make_engine(demo_server.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
 
 
 def _wait_for_port(process: subprocess.Popen, log_path: Path) -> int:

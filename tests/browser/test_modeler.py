@@ -13,11 +13,7 @@ browser tests keep starting the demo processes as shipped.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -26,14 +22,12 @@ from lxml import etree
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from aftersales.demo_world import bare
 from engine.commands import Deploy, execute
 from engine.db import make_engine, make_session_factory
 from engine.identity import SYSTEM_ACTOR
 from engine.models import ProcessDefinition
-from webapp.demo import load_demo
 
-from .conftest import OUTPUT, ROOT, LiveServer, _wait_for_port
+from .conftest import ROOT, LiveServer, serve
 from .test_service_request_flow import log_in
 
 READY = "[data-modeler][data-modeler-ready=true]"
@@ -43,46 +37,10 @@ SPIFF = "http://spiffworkflow.org/bpmn/schema/1.0/core"
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """The app in a process of its own on a fresh database with the demo (``bare()`` size)."""
-    from engine.migrate import upgrade
-
-    database_url = f"sqlite:///{tmp_path_factory.mktemp('modeler-db') / 'csm.sqlite'}"
-    upgrade(database_url)
-    engine = make_engine(database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            for _line in load_demo(session, bare()):
-                pass
-            session.commit()
-    finally:
-        engine.dispose()
-    OUTPUT.mkdir(exist_ok=True)
-    log_path = OUTPUT / f"live-server-modeler-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
-        "CSM_INSTANCE_DIR": str(tmp_path_factory.mktemp("modeler-instance")),
-    }
-    env.pop("DATABASE_URL", None)
-    env.pop("REDIS_URL", None)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "tests.browser.live_app", "--database-url", database_url],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-        )
-        port = _wait_for_port(process, log_path)
-        threading.Thread(target=process.stdout.read, daemon=True).start()
-        yield LiveServer(f"http://127.0.0.1:{port}", database_url, process, log_path)
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    """A server of its own: the versions this module deploys must not change what the other
+    browser tests see."""
+    with serve(tmp_path_factory, "live-server-modeler", demo=True) as server:
+        yield server
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.models import ProcessInstance
 
-from .test_service_request_flow import db, demo_server, log_in  # noqa: F401 (fixtures)
+from .test_service_request_flow import log_in
 
 PROCESS_KEY = "demo_service_request"
 READY = "[data-bpmn-diagram][data-diagram-ready=true]"
@@ -44,7 +44,7 @@ def has_class(name: str) -> re.Pattern[str]:
     return re.compile(rf"(^|\s){re.escape(name)}(\s|$)")
 
 
-def demo_instance(db: Session, business_key: str) -> ProcessInstance:  # noqa: F811
+def demo_instance(db: Session, business_key: str) -> ProcessInstance:
     instance = db.scalar(
         sa.select(ProcessInstance).where(ProcessInstance.business_key == business_key)
     )
@@ -52,7 +52,7 @@ def demo_instance(db: Session, business_key: str) -> ProcessInstance:  # noqa: F
     return instance
 
 
-def test_order_page_marks_the_current_step_on_the_diagram(page: Page, db: Session) -> None:  # noqa: F811
+def test_order_page_marks_the_current_step_on_the_diagram(page: Page, db: Session) -> None:
     instance = demo_instance(db, "DEMO-0001")
     assert instance.process_key == PROCESS_KEY
     current = list(instance.current_activities)
@@ -82,7 +82,7 @@ def test_order_page_marks_the_current_step_on_the_diagram(page: Page, db: Sessio
 BOUNDARY_TIMER = "visit_overdue"  # the 48-hour timer on the visit
 
 
-def test_definition_page_shows_waiting_tokens_on_the_diagram(page: Page, db: Session) -> None:  # noqa: F811
+def test_definition_page_shows_waiting_tokens_on_the_diagram(page: Page, db: Session) -> None:
     waiting = {
         bpmn_id
         for key in ("DEMO-0001", "DEMO-0003")
@@ -119,7 +119,7 @@ def test_definition_page_shows_waiting_tokens_on_the_diagram(page: Page, db: Ses
     expect(token_badge(page, BOUNDARY_TIMER)).to_have_count(0)
 
 
-def test_agent_has_no_monitoring(page: Page, demo_server) -> None:  # noqa: ANN001, F811
+def test_agent_has_no_monitoring(page: Page, demo_server) -> None:  # noqa: ANN001
     log_in(page, "agent")
     navigation = page.get_by_role("navigation", name="主导航")
     expect(navigation.get_by_role("link", name="任务", exact=True)).to_be_attached()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,7 +26,6 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
-from aftersales.demo_world import bare
 from aftersales.models import (
     Customer,
     CustomerAddress,
@@ -35,9 +34,8 @@ from aftersales.models import (
     ProductModel,
     ServiceOrder,
 )
-from engine.db import make_engine, make_session_factory
 from engine.models import HumanTask
-from webapp.demo import DEMO_PASSWORD, load_demo
+from webapp.demo import DEMO_PASSWORD
 
 from .test_service_request_flow import field, log_in, open_list
 
@@ -64,35 +62,6 @@ class Caller:
     name: str
     serial: str | None  # their AC/FR/WM product, when the world has registered one
     known: bool  # already a customer (else the agent registers them)
-
-
-@pytest.fixture(scope="module")
-def journey_server(live_server):  # noqa: ANN001, ANN201
-    """The live server with the demo organisation, people, processes and survey.
-
-    The same (idempotent) demo load as test_service_request_flow's ``demo_server``: whichever
-    module runs first loads it, the other finds it there.
-    """
-    engine = make_engine(live_server.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            for _line in load_demo(session, bare()):
-                pass
-            session.commit()
-    finally:
-        engine.dispose()
-    return live_server
-
-
-@pytest.fixture
-def db(journey_server) -> Iterator[sa.orm.Session]:  # noqa: ANN001
-    """A session on the live server's database: to find the world's facts, never to act."""
-    engine = make_engine(journey_server.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def pudong_caller(db: sa.orm.Session) -> Caller:
@@ -123,7 +92,7 @@ def pudong_caller(db: sa.orm.Session) -> Caller:
 
 
 @pytest.fixture
-def sign_in(browser: Browser, journey_server, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
+def sign_in(browser: Browser, demo_server, request: pytest.FixtureRequest):  # noqa: ANN001, ANN201
     """``sign_in(username, **context_args)``: a page in a new browser context (own cookies)
     where that user signed in on the login page. A failed test leaves a screenshot and the
     HTML of every person's page in test-output/screenshots/<test>-<user>.png / .html."""
@@ -131,7 +100,7 @@ def sign_in(browser: Browser, journey_server, request: pytest.FixtureRequest):  
 
     def open_as(username: str, **context_args: object) -> Page:
         args = {"viewport": {"width": 1280, "height": 800}, **context_args}
-        context = browser.new_context(base_url=journey_server.url, **args)
+        context = browser.new_context(base_url=demo_server.url, **args)
         context.set_default_timeout(10_000)
         page = context.new_page()
         opened.append((username, context, page))

@@ -13,45 +13,15 @@ zh catalog), scoped by the page's ``data-*`` hooks where a name repeats.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
-from sqlalchemy.orm import Session
 
-from aftersales.demo_world import bare
-from engine.db import make_engine, make_session_factory
 from engine.models import HumanTask, ProcessInstance
-from webapp.demo import DEMO_PASSWORD, load_demo
+from webapp.demo import DEMO_PASSWORD
 
 PROCESS_NAME = "服务请求（演示）"
 VISIT_PREFIX = "上门服务："
-
-
-@pytest.fixture(scope="session")
-def demo_server(live_server):  # noqa: ANN001, ANN201
-    """The live server with the demo organisation, users, processes, forms and instances."""
-    engine = make_engine(live_server.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            for _line in load_demo(session, bare()):
-                pass
-            session.commit()
-    finally:
-        engine.dispose()
-    return live_server
-
-
-@pytest.fixture
-def db(demo_server) -> Iterator[Session]:  # noqa: ANN001
-    """A session on the live server's database, to check what the pages stored."""
-    engine = make_engine(demo_server.database_url)
-    try:
-        with make_session_factory(engine)() as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def log_in(page: Page, username: str) -> None:
