@@ -51,6 +51,7 @@ def init_app(app: Flask) -> None:
 from . import (  # noqa: E402,F401  (routes register themselves on bp)
     admin_views,
     auth_views,
+    batch_migration,
     board_pages,
     call_pages,
     decision_pages,
