@@ -102,10 +102,15 @@ def move_token(workflow: BpmnWorkflow, source: str, target: str) -> None:
     ):
         anchor = anchor.parent
     parent = anchor.parent
+    cancelled = {t.id for t in anchor}
     for task_id in list(workflow.subprocesses):
-        if task_id in {t.id for t in anchor}:
+        if task_id in cancelled:
+            called = workflow.subprocesses[task_id]
+            cancelled.update(called.tasks)
             workflow.delete_subprocess(workflow.get_task_from_id(task_id))
     workflow._remove_task(anchor.id)
+    for task_id in cancelled:  # the cancelled steps' timers and messages wait no more
+        workflow.event_manager.tasks.pop(task_id, None)
     entered = parent._add_child(_entry_spec(spec, spec.task_specs[target]), TaskState.FUTURE)
     entered.data = data
     entered.task_spec._predict(entered, mask=TaskState.PREDICTED_MASK | TaskState.FUTURE)

@@ -89,12 +89,21 @@ def seconds_between(session: Session, start: Any, end: Any) -> Any:
     return (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0
 
 
-def activity_stats(session: Session, definition_id: int) -> ActivityStats:
+def _scoped(actor: Actor | None) -> list[Any]:
+    return [instance_visible(actor)] if actor is not None else []
+
+
+def activity_stats(
+    session: Session, definition_id: int, actor: Actor | None = None
+) -> ActivityStats:
+    """The figures of one version, over the instances ``actor`` may see (all without one)."""
     drawn = drawn_activity(session, definition_id)
     stats = ActivityStats()
     for activities in session.scalars(
         sa.select(ProcessInstance.current_activities).where(
-            ProcessInstance.definition_id == definition_id, ProcessInstance.status.in_(ACTIVE)
+            ProcessInstance.definition_id == definition_id,
+            ProcessInstance.status.in_(ACTIVE),
+            *_scoped(actor),
         )
     ):
         for shown in {drawn.get(bpmn_id, bpmn_id) for bpmn_id in activities or []} - {""}:
@@ -102,7 +111,11 @@ def activity_stats(session: Session, definition_id: int) -> ActivityStats:
     for activity, count in session.execute(
         sa.select(Incident.activity, sa.func.count())
         .join(ProcessInstance, ProcessInstance.id == Incident.instance_id)
-        .where(ProcessInstance.definition_id == definition_id, Incident.status == "open")
+        .where(
+            ProcessInstance.definition_id == definition_id,
+            Incident.status == "open",
+            *_scoped(actor),
+        )
         .group_by(Incident.activity)
     ):
         stats.incidents[drawn.get(activity or "", activity or "")] += count
@@ -114,6 +127,7 @@ def activity_stats(session: Session, definition_id: int) -> ActivityStats:
             ProcessInstance.definition_id == definition_id,
             HumanTask.status == "completed",
             HumanTask.completed_at.isnot(None),
+            *_scoped(actor),
         )
         .group_by(HumanTask.name)
     ):
@@ -163,8 +177,9 @@ class Version:
     incidents: int
 
 
-def versions_of(session: Session, key: str) -> list[Version]:
-    """Every version of a BPMN key, newest first, with its active instances and incidents."""
+def versions_of(session: Session, key: str, actor: Actor | None = None) -> list[Version]:
+    """Every version of a BPMN key, newest first, with its active instances and incidents
+    (those ``actor`` may see; all without one)."""
     definitions = list(
         session.scalars(
             sa.select(ProcessDefinition)
@@ -176,7 +191,11 @@ def versions_of(session: Session, key: str) -> list[Version]:
     active = dict(
         session.execute(
             sa.select(ProcessInstance.definition_id, sa.func.count())
-            .where(ProcessInstance.definition_id.in_(ids), ProcessInstance.status.in_(ACTIVE))
+            .where(
+                ProcessInstance.definition_id.in_(ids),
+                ProcessInstance.status.in_(ACTIVE),
+                *_scoped(actor),
+            )
             .group_by(ProcessInstance.definition_id)
         ).all()
     )
@@ -184,7 +203,9 @@ def versions_of(session: Session, key: str) -> list[Version]:
         session.execute(
             sa.select(ProcessInstance.definition_id, sa.func.count())
             .join(Incident, Incident.instance_id == ProcessInstance.id)
-            .where(ProcessInstance.definition_id.in_(ids), Incident.status == "open")
+            .where(
+                ProcessInstance.definition_id.in_(ids), Incident.status == "open", *_scoped(actor)
+            )
             .group_by(ProcessInstance.definition_id)
         ).all()
     )

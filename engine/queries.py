@@ -340,8 +340,10 @@ def list_instances(
     business_key: str | None = None,
     page: Page,
     where: InstanceFilter | None = None,
+    light: bool = False,
 ) -> tuple[list[ProcessInstance], int]:
-    """Instances in the actor's scope, newest first; ``where`` adds the monitoring filters."""
+    """Instances in the actor's scope, newest first; ``where`` adds the monitoring filters.
+    ``light`` leaves the workflow state and variables unloaded (lists and exports)."""
     where = where or InstanceFilter()
     if process_key or status or business_key:
         where = replace(
@@ -352,6 +354,10 @@ def list_instances(
         )
     query = sa.select(ProcessInstance).where(instance_visible(actor), *where.clauses())
     total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    if light:
+        query = query.options(
+            sa.orm.defer(ProcessInstance.state), sa.orm.defer(ProcessInstance.variables)
+        )
     rows = session.scalars(
         query.order_by(ProcessInstance.id.desc()).offset(page.offset).limit(page.size)
     )

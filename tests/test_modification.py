@@ -9,11 +9,18 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from engine.commands import Deploy, MigrateInstance, MoveToken, Suspend, execute
+from engine.commands import (
+    Deploy,
+    MigrateInstance,
+    MoveToken,
+    SetVariables,
+    Suspend,
+    execute,
+)
 from engine.commands import modification as commands
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.identity import SYSTEM_ACTOR, Actor
-from engine.models import AuditEntry, HumanTask, ProcessInstance
+from engine.models import AuditEntry, HumanTask, ProcessInstance, Timer
 from tests.aftersales.world import build
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,3 +201,38 @@ def test_migrating_to_the_same_or_an_unknown_version_is_refused(world):
         run(world, MigrateInstance(instance.id, instance.process_version))
     with pytest.raises(NotFound):
         run(world, MigrateInstance(instance.id, 99))
+
+
+def test_a_move_out_of_a_call_activity_drops_its_timers(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    instance = world.instance(number)
+    with world.factory() as session:
+        assert session.scalar(sa.select(sa.func.count()).where(Timer.instance_id == instance.id))
+    run(world, MoveToken(instance.id, "dispatch", "phone_support"))
+    with world.factory() as session:
+        left = session.scalar(sa.select(sa.func.count()).where(Timer.instance_id == instance.id))
+    assert left == 0  # the accept time-out went with the cancelled dispatch
+
+
+def test_a_manager_of_a_center_cannot_act_outside_it(world):
+    number = world.open_order()  # waits at HQ's call center
+    instance = world.instance(number)
+    center_manager = Actor("cm", roles=frozenset({"manager"}), scope=world.actors["center"].scope)
+    for command in (
+        Suspend(instance.id),
+        MoveToken(instance.id, "phone_support", "review"),
+        SetVariables(instance.id, {"x": 1}),
+    ):
+        with pytest.raises(NotFound):
+            run(world, command, center_manager)
+    assert world.instance(number).revision == instance.revision
+
+
+def test_data_may_not_hand_an_instance_to_a_unit_outside_the_scope(world):
+    number = world.open_order()
+    instance = world.instance(number)
+    run(world, Suspend(instance.id), MANAGER)
+    center_manager = Actor("cm", roles=frozenset({"manager"}), scope=None)
+    with pytest.raises(InvalidInput):
+        run(world, SetVariables(instance.id, {"org_unit": "NOWHERE"}), center_manager)

@@ -177,6 +177,8 @@ class RetryIncident:
         if row is None:
             raise NotFound(f"incident {self.incident_id} not found")
         incident, instance = row
+        if not context.actor.sees(instance.org_path):
+            raise NotFound(f"incident {self.incident_id} not found")
         if incident.status != "open":
             raise Conflict(f"incident {incident.id} is already {incident.status}")
         if instance.status in ("completed", "terminated", "suspended"):
@@ -185,7 +187,7 @@ class RetryIncident:
         old = dict(instance.variables or {})
         incident.status, incident.resolved_at = "resolved", utcnow()
         session.flush()
-        task = workflow.get_task_from_id(UUID(incident.task_id)) if incident.task_id else None
+        task = workflow.tasks.get(UUID(incident.task_id)) if incident.task_id else None
         failure = None
         if task is not None and task.has_state(TaskState.ERROR):
             failure = runtime.retry_step(workflow, task, incident.phase)

@@ -203,6 +203,15 @@ def require_operator(actor: Actor) -> None:
         raise Forbidden("only administrators and managers may act on process instances")
 
 
+def operable_instance(context: CommandContext, instance_id: int) -> ProcessInstance:
+    """The instance an operator acts on: one outside their scope does not exist for them."""
+    require_operator(context.actor)
+    instance = load_instance(context.session, instance_id)
+    if not context.actor.sees(instance.org_path):
+        raise NotFound(f"process instance {instance_id} not found")
+    return instance
+
+
 def require_active(instance: ProcessInstance) -> None:
     if instance.status in ("completed", "terminated"):
         raise Conflict(f"process instance {instance.id} has {instance.status}")

@@ -29,8 +29,8 @@ from .executor import (
     check_org_variable,
     check_variables,
     load_instance,
+    operable_instance,
     require_active,
-    require_operator,
 )
 
 
@@ -123,8 +123,7 @@ class Suspend:
     instance_id: int
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        require_operator(context.actor)
-        instance = load_instance(context.session, self.instance_id)
+        instance = operable_instance(context, self.instance_id)
         require_active(instance)
         instance.status = "suspended"
         audit(context, "suspend", instance, old=instance.variables)
@@ -136,8 +135,7 @@ class Resume:
     instance_id: int
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        require_operator(context.actor)
-        instance = load_instance(context.session, self.instance_id)
+        instance = operable_instance(context, self.instance_id)
         if instance.status != "suspended":
             raise Conflict(f"process instance {instance.id} is not suspended")
         instance.status = "running"
@@ -153,8 +151,7 @@ class Terminate:
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
-        require_operator(context.actor)
-        instance = load_instance(session, self.instance_id)
+        instance = operable_instance(context, self.instance_id)
         if instance.status in ("completed", "terminated"):
             raise Conflict(f"process instance {instance.id} has already {instance.status}")
         workflow = runtime.load(session, instance)
@@ -180,9 +177,9 @@ class SetVariables:
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
-        require_operator(context.actor)
         variables = check_variables(self.variables)
-        instance = load_instance(session, self.instance_id)
+        instance = operable_instance(context, self.instance_id)
+        check_org_variable(context, variables)
         if instance.status in ("completed", "terminated"):
             raise Conflict(f"process instance {instance.id} has {instance.status}")
         workflow = runtime.load(session, instance)

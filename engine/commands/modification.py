@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from .. import modification, runtime
 from ..deployment import find_definition
 from ..errors import Conflict, InvalidInput, NotFound
-from ..models import HumanTask, ProcessDefinition, ProcessInstance
-from .executor import CommandContext, advance, audit, load_instance, require_operator
+from ..models import HumanTask, Incident, ProcessDefinition, ProcessInstance, utcnow
+from .executor import CommandContext, advance, audit, operable_instance
 
 
 def _movable(instance: ProcessInstance) -> None:
@@ -32,12 +32,12 @@ class MoveToken:
     target: str
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        require_operator(context.actor)
-        instance = load_instance(context.session, self.instance_id)
+        instance = operable_instance(context, self.instance_id)
         _movable(instance)
         workflow = runtime.load(context.session, instance)
         modification.move_token(workflow, str(self.source), str(self.target))
         old = dict(instance.variables or {})
+        _cancel_orphan_incidents(context.session, instance, workflow)
         advance(context, instance, workflow)
         audit(
             context,
@@ -48,6 +48,17 @@ class MoveToken:
             details={"from": self.source, "to": self.target},
         )
         return instance
+
+
+def _cancel_orphan_incidents(session: Session, instance: ProcessInstance, workflow: Any) -> None:
+    """Incidents of steps the move cancelled are over: nothing is left to retry."""
+    for incident in session.scalars(
+        sa.select(Incident).where(Incident.instance_id == instance.id, Incident.status == "open")
+    ):
+        if not incident.task_id or UUID(incident.task_id) not in workflow.tasks:
+            incident.status, incident.resolved_at = "cancelled", utcnow()
+    session.flush()
+    runtime.refresh_status(session, instance, recount=True)
 
 
 def migration_target(
@@ -74,7 +85,8 @@ def plan(
 
 
 def _rename_open_tasks(session: Session, instance: ProcessInstance, workflow: Any) -> None:
-    """Open human tasks kept their ids through the migration; their activity may have a new id."""
+    """Open human tasks and incidents kept their task ids through the migration; their
+    activity may have a new id."""
     for task in session.scalars(
         sa.select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
     ):
@@ -82,6 +94,13 @@ def _rename_open_tasks(session: Session, instance: ProcessInstance, workflow: An
         bpmn_id = getattr(live.task_spec, "bpmn_id", None) if live is not None else None
         if bpmn_id and bpmn_id != task.name:
             task.name = bpmn_id
+    for incident in session.scalars(
+        sa.select(Incident).where(Incident.instance_id == instance.id, Incident.status == "open")
+    ):
+        failed = workflow.tasks.get(UUID(incident.task_id)) if incident.task_id else None
+        bpmn_id = getattr(failed.task_spec, "bpmn_id", None) if failed is not None else None
+        if bpmn_id:
+            incident.activity = bpmn_id
 
 
 @dataclass
@@ -94,9 +113,8 @@ class MigrateInstance:
     mapping: dict[str, str] = field(default_factory=dict)
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        require_operator(context.actor)
         session = context.session
-        instance = load_instance(session, self.instance_id)
+        instance = operable_instance(context, self.instance_id)
         _movable(instance)
         mapping = self.mapping or {}
         if not isinstance(mapping, dict) or not all(

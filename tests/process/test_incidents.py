@@ -9,6 +9,7 @@ import pytest
 from engine.commands import (
     Complete,
     Deploy,
+    MoveToken,
     Resume,
     RetryIncident,
     SetVariables,
@@ -316,3 +317,14 @@ def test_resume_keeps_an_instance_with_an_open_incident_marked_as_incident(engin
     engine_env.run(Resume(instance_id))
 
     assert instance(engine_env.session_factory, instance_id).status == "incident"
+
+
+def test_moving_the_token_off_a_failed_step_closes_its_incident(engine_env):
+    instance_id, _ = _divide_by(engine_env, 0)
+    engine_env.run(MoveToken(instance_id, "divide", "check"), "admin")
+    moved = instance(engine_env.session_factory, instance_id)
+    assert (moved.status, moved.current_activities) == ("running", ["check"])
+    assert incidents(engine_env.session_factory, instance_id) == []
+    (incident,) = incidents(engine_env.session_factory, instance_id, "cancelled")
+    with pytest.raises(Conflict):
+        engine_env.run(RetryIncident(incident.id), "admin")

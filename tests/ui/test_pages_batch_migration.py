@@ -83,3 +83,23 @@ def test_an_agent_may_not_migrate(world: World) -> None:
     response = post(client, "/definitions/demo_service_request/migrate", {"from": "1", "to": "2"})
     assert response.status_code == 403
     assert versions(world) == [1, 1, 1]
+
+
+def test_a_batch_starts_after_the_cursor_so_refused_ones_do_not_stall_it(world: World) -> None:
+    new_version(world)
+    with world.session_factory() as session:
+        first, *rest = sorted(
+            session.scalars(
+                sa.select(ProcessInstance.id).where(
+                    ProcessInstance.process_key == "demo_service_request"
+                )
+            )
+        )
+    response = post(
+        world.client("manager"),
+        "/definitions/demo_service_request/migrate",
+        {"from": "1", "to": "2", "after": str(first)},
+    )
+    assert "已迁移 2 个实例。" in text(response)
+    assert f'name="after" value="{rest[-1]}"' in text(response)
+    assert versions(world) == [1, 2, 2]

@@ -112,3 +112,18 @@ def test_comparing_a_version_that_does_not_exist_is_404(world: World) -> None:
     client = world.client("manager")
     assert client.get("/definitions/demo_service_request/diff?from=1&to=9").status_code == 404
     assert client.get("/definitions/demo_service_request/diff?from=x&to=1").status_code == 404
+
+
+def test_a_file_with_a_chinese_name_downloads_under_that_name(world: World) -> None:
+    upload(world, "designer", ("演示流程.bpmn", renamed(DEMO)))
+    response = world.client("designer").get("/definitions/demo_service_request/2/source")
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.startswith("attachment;")
+    assert "filename*=UTF-8''%E6%BC%94%E7%A4%BA%E6%B5%81%E7%A8%8B.bpmn" in disposition
+    disposition.encode("latin-1")  # what a WSGI server can send
+
+
+def test_a_deployed_file_is_never_shown_inline(world: World) -> None:
+    response = world.client("designer").get("/definitions/repair/1/source")
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert "sandbox" in response.headers["Content-Security-Policy"]

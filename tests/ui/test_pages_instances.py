@@ -114,3 +114,22 @@ def test_an_outlet_exports_only_its_own_instances(world: World) -> None:
     response = world.client("outlet2").get("/instances.xlsx")
     sheet = load_workbook(BytesIO(response.data)).active
     assert [r[1] for r in sheet.iter_rows(min_row=2, values_only=True)] == ["DEMO-0003"]
+
+
+def test_the_export_keeps_odd_text_as_text(world: World) -> None:
+    with world.session_factory() as session:
+        demo = session.scalar(
+            sa.select(ProcessInstance).where(ProcessInstance.business_key == "DEMO-0003")
+        )
+        demo.business_key = '=HYPERLINK("x")\x01'
+        session.commit()
+    response = world.client("manager").get("/instances.xlsx")
+    assert response.status_code == 200
+    keys = [r[1] for r in load_workbook(BytesIO(response.data)).active.iter_rows(values_only=True)]
+    assert '\'=HYPERLINK("x")' in keys
+
+
+def test_unknown_or_odd_arguments_do_no_harm(world: World) -> None:
+    client = world.client("manager")
+    assert client.get("/instances?endpoint=x&_external=1").status_code == 200
+    assert client.get("/instances?version=%C2%B2").status_code == 422  # a superscript two

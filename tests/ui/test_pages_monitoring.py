@@ -64,7 +64,8 @@ def test_an_unknown_definition_or_version_is_not_found(world: World) -> None:
 def test_the_deployed_file_downloads_as_it_was_deployed(world: World) -> None:
     response = world.client("designer").get("/definitions/repair/1/source?download=1")
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"] == 'attachment; filename="repair.bpmn"'
+    assert response.headers["Content-Disposition"] == "attachment; filename=repair.bpmn"
+    assert response.headers["Content-Security-Policy"].startswith("sandbox")
     assert b'<bpmn:process id="repair"' in response.data
 
 

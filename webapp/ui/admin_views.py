@@ -33,6 +33,7 @@ from ..people_csv import import_units, import_users
 from . import bp
 from .design_pages import source_diff
 from .form_view import form_fields
+from .helpers import is_number
 
 
 def signed_in_and(allowed):  # noqa: ANN001, ANN201
@@ -240,7 +241,7 @@ def admin_form_preview(key: str):  # noqa: ANN201
 
 
 def _form_version(key: str, version: str | None) -> FormDefinition:
-    if version is None or not version.isdigit():
+    if version is None or not is_number(version):
         abort(404)
     try:
         return get_form(db.session, key, int(version))

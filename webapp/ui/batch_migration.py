@@ -4,6 +4,7 @@ transaction, so one that cannot move is reported and the others go on."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -35,7 +36,7 @@ def _operator() -> None:
 def _version(key: str, value: Any) -> ProcessDefinition:
     text = str(value or "")
     found = None
-    if text.isdigit():
+    if re.fullmatch(r"[0-9]{1,9}", text):
         found = db.session.scalar(
             sa.select(ProcessDefinition).where(
                 ProcessDefinition.kind == "bpmn",
@@ -48,14 +49,16 @@ def _version(key: str, value: Any) -> ProcessDefinition:
     return found
 
 
-def _waiting(source: ProcessDefinition, limit: int) -> list[ProcessInstance]:
-    """The oldest running instances of ``source`` the operator may see."""
+def _waiting(source: ProcessDefinition, limit: int, after: int = 0) -> list[ProcessInstance]:
+    """The running instances of ``source`` the operator may see, oldest first, from the
+    cursor ``after`` on: a batch goes past the ones an earlier batch could not move."""
     return list(
         db.session.scalars(
             sa.select(ProcessInstance)
             .where(
                 ProcessInstance.definition_id == source.id,
                 ProcessInstance.status.in_(("running", "incident")),
+                ProcessInstance.id > after,
                 instance_visible(current_user.actor),
             )
             .order_by(ProcessInstance.id)
@@ -80,13 +83,19 @@ def _mapping(values: Any) -> dict[str, str]:
     }
 
 
+def _cursor(values: Any) -> int:
+    text = str(values.get("after") or "0")
+    return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else 0
+
+
 def _page(key: str, values: Any, results: dict | None = None, status: int = 200):  # noqa: ANN202
     source = _version(key, values.get("from"))
     target = _version(key, values.get("to"))
     if target.version <= source.version:
         raise InvalidInput(_("Migrate to a newer version."), {"to": "not newer"})
     mapping = _mapping(values)
-    sample = _waiting(source, SAMPLE)
+    after = results["after"] if results else _cursor(values)
+    sample = _waiting(source, SAMPLE, after)
     problems: Counter = Counter()
     fine = 0
     for instance in sample:
@@ -115,6 +124,7 @@ def _page(key: str, values: Any, results: dict | None = None, status: int = 200)
         mapping=mapping,
         results=results,
         batch=BATCH,
+        after=after,
     )
     return page, status
 
@@ -133,7 +143,7 @@ def run_batch_migration(key: str):  # noqa: ANN201
     source = _version(key, request.form.get("from"))
     target = _version(key, request.form.get("to"))
     mapping = _mapping(request.form)
-    ids = [i.id for i in _waiting(source, BATCH)]
+    ids = [i.id for i in _waiting(source, BATCH, _cursor(request.form))]
     migrated, refused = 0, Counter()
     for instance_id in ids:
         try:
@@ -145,5 +155,10 @@ def run_batch_migration(key: str):  # noqa: ANN201
             migrated += 1
         except EngineError as exc:
             refused[exc.message] += 1
-    results = {"migrated": migrated, "refused": refused.most_common()}
+    results = {
+        "migrated": migrated,
+        "refused": refused.most_common(),
+        # the refused ones stay behind the cursor; the next batch starts after this one
+        "after": ids[-1] if ids else _cursor(request.form),
+    }
     return _page(key, request.form, results)

@@ -16,6 +16,7 @@ from engine.parsing import DMN_NAMESPACES, FileProblem, FileRefused, read_model_
 
 from ..extensions import db
 from . import bp
+from .helpers import is_number
 
 MAX_XML_CHARS = 2_000_000
 
@@ -25,7 +26,7 @@ def _decision(key: str, version: str | None = None) -> ProcessDefinition:
         ProcessDefinition.kind == "dmn", ProcessDefinition.key == key[:200]
     )
     if version is not None:
-        if not version.isdigit():
+        if not is_number(version):
             abort(404)
         query = query.where(ProcessDefinition.version == int(version))
     found = db.session.scalar(query.order_by(ProcessDefinition.version.desc()).limit(1))

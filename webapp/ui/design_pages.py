@@ -20,6 +20,7 @@ from engine.state import serializer
 
 from ..extensions import db
 from . import bp
+from .helpers import is_number
 
 MAX_FILES = 20
 
@@ -125,7 +126,7 @@ def activity_changes(old: ProcessDefinition, new: ProcessDefinition) -> Activity
 
 
 def _definition(key: str, version: str | None) -> ProcessDefinition:
-    if version is None or not version.isdigit():
+    if version is None or not is_number(version):
         abort(404)
     found = db.session.scalar(
         sa.select(ProcessDefinition).where(

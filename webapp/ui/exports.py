@@ -2,43 +2,63 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from io import BytesIO
 from typing import Any
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
 from .helpers import instance_status_label
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 def _sheet_cell(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula is kept as text."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    """Text as text: what a spreadsheet would run as a formula gets a leading quote, and
+    characters a workbook cannot hold are dropped."""
+    if not isinstance(value, str):
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def _columns() -> tuple[tuple[str, int], ...]:
+    """The sheet's headings in the reader's language, with their widths."""
+    return (
+        (_("ID"), 8),
+        (_("Business key"), 22),
+        (_("Process"), 22),
+        (_("Version"), 8),
+        (_("Status"), 12),
+        (_("Current step"), 30),
+        (_("Organisation unit"), 18),
+        (_("Started"), 18),
+        (_("Ended"), 18),
+    )
 
 
 def instances_workbook(
-    rows: list[Any], unit_names: dict[str, str], *, truncated_from: int | None = None
+    rows: Iterable[Any], unit_names: dict[str, str], *, truncated_from: int | None = None
 ) -> bytes:
-    book = Workbook()
-    sheet = book.active
-    sheet.title = _("Instances")[:31]
-    headers = [
-        _("ID"),
-        _("Business key"),
-        _("Process"),
-        _("Version"),
-        _("Status"),
-        _("Current step"),
-        _("Organisation unit"),
-        _("Started"),
-        _("Ended"),
-    ]
-    sheet.append(headers)
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    """A streaming (write-only) workbook: rows are written as they come."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Instances")[:31])
+    columns = _columns()
+    for index, (_label, width) in enumerate(columns):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for label, _width in columns:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    written = 0
     for row in rows:
         sheet.append(
             [
@@ -53,14 +73,11 @@ def instances_workbook(
                 row.ended_at,
             ]
         )
-    for letter, width in zip("ABCDEFGHI", (8, 22, 22, 8, 12, 30, 18, 18, 18), strict=True):
-        sheet.column_dimensions[letter].width = width
-    sheet.freeze_panes = "A2"
+        written += 1
     if truncated_from is not None:
         sheet.append([])
-        sheet.append(
-            [_("Only the newest %(n)s of %(total)s rows.", n=len(rows), total=truncated_from)]
-        )
+        note = _("Only the newest %(n)s of %(total)s rows.", n=written, total=truncated_from)
+        sheet.append([note])
     out = BytesIO()
     book.save(out)
     return out.getvalue()

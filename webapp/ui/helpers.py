@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
-from flask import request, url_for
+from flask import request
 from werkzeug.datastructures import MultiDict
+
+
+def is_number(text: object, digits: int = 9) -> bool:
+    """Whether ``text`` is a whole number written in ASCII digits (``"²".isdigit()`` is
+    true, but no version or id is written that way)."""
+    return isinstance(text, str) and re.fullmatch(rf"[0-9]{{1,{digits}}}", text) is not None
 
 
 def safe_next(target: str | None, default: str = "/") -> str:
@@ -96,10 +103,9 @@ def url_for_page(page: int, param: str = "page") -> str:
     """This request's URL with ``param`` set to ``page``; other query arguments kept."""
     args = MultiDict(request.args)
     args.setlist(param, [str(page)])
-    if request.endpoint is None:
-        return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
-    values = {**args.to_dict(flat=False), **(request.view_args or {})}
-    return url_for(request.endpoint, **values)
+    # built by hand: query arguments named like url_for's own (endpoint, _external, ...)
+    # must not reach url_for
+    return f"{request.path}?{urlencode(list(args.items(multi=True)))}"
 
 
 def priority_level(priority: int | None) -> str:

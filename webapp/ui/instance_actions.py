@@ -34,6 +34,7 @@ from engine.monitoring import versions_of
 
 from ..extensions import db
 from . import bp
+from .helpers import is_number
 
 
 def _instance(instance_id: int) -> ProcessInstance:
@@ -172,7 +173,7 @@ def migration_page(instance_id: int):  # noqa: ANN201
     if not newer:
         raise Conflict(_("There is no newer version to migrate to."))
     wanted = request.args.get("version") or str(newer[-1])
-    if not wanted.isdigit() or int(wanted) not in newer:
+    if not is_number(wanted) or int(wanted) not in newer:
         raise InvalidInput(_("Choose one of the newer versions."), {"version": "invalid"})
     mapping = _mapping(request.args)
     plan = migration.plan(db.session, instance, int(wanted), mapping)
@@ -195,7 +196,7 @@ def migration_page(instance_id: int):  # noqa: ANN201
 def migrate_instance(instance_id: int):  # noqa: ANN201
     _instance(instance_id)
     version = request.form.get("version") or ""
-    if not version.isdigit():
+    if not is_number(version):
         raise InvalidInput(_("Choose one of the newer versions."), {"version": "invalid"})
     command = MigrateInstance(instance_id, int(version), _mapping(request.form))
     execute(db.session, command, current_user.actor)

@@ -25,6 +25,7 @@ from forms.models import FormDefinition, SurveyBinding
 
 from ..extensions import db
 from . import bp
+from .helpers import is_number
 
 MODDLE_FILE = Path("js") / "spiffworkflow-moddle.json"
 
@@ -36,7 +37,7 @@ def _designer() -> None:
 
 def _definition(key: str, version: str | None) -> ProcessDefinition:
     """The BPMN version to edit: ``version`` when given, else the latest; 404 when unknown."""
-    if version is not None and not version.isdigit():
+    if version is not None and not is_number(version):
         abort(404)
     found = find_definition(db.session, key[:200], int(version) if version else None)
     if found is None:

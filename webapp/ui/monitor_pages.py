@@ -5,9 +5,10 @@ activity, and the SLA view of open and finished work."""
 from __future__ import annotations
 
 from datetime import timedelta
+from io import BytesIO
 
 import sqlalchemy as sa
-from flask import Response, abort, render_template, request
+from flask import abort, render_template, request, send_file
 from flask_login import current_user, login_required
 
 from engine import monitoring, queries
@@ -55,16 +56,16 @@ def duration_text(seconds: float | None) -> str:
 @bp.get("/definitions")
 @login_required
 def definitions():  # noqa: ANN201
-    _monitor()
+    actor = _monitor()
     rows = queries.list_definitions(db.session)
-    versions = {row["key"]: monitoring.versions_of(db.session, row["key"]) for row in rows}
+    versions = {row["key"]: monitoring.versions_of(db.session, row["key"], actor) for row in rows}
     return render_template(
         "definitions/list.html", rows=rows, versions=versions, decisions=decisions(), problems=[]
     )
 
 
 def _version(key: str) -> tuple[list[monitoring.Version], monitoring.Version]:
-    versions = monitoring.versions_of(db.session, key[:200])
+    versions = monitoring.versions_of(db.session, key[:200], current_user.actor)
     if not versions:
         abort(404)
     wanted = request.args.get("version")
@@ -81,7 +82,7 @@ def _version(key: str) -> tuple[list[monitoring.Version], monitoring.Version]:
 def definition_page(key: str):  # noqa: ANN201
     _monitor()
     versions, chosen = _version(key)
-    stats = monitoring.activity_stats(db.session, chosen.definition.id)
+    stats = monitoring.activity_stats(db.session, chosen.definition.id, current_user.actor)
     names = queries.activity_names(db.session, chosen.definition.id)
     activities = sorted(
         set(stats.tokens) | set(stats.incidents) | set(stats.completed),
@@ -120,15 +121,15 @@ def definition_source(key: str, version: int):  # noqa: ANN201
     if definition is None:
         abort(404)
     name = definition.file_name.rsplit("/", 1)[-1] or f"{key}.{definition.kind}"
-    download = request.args.get("download") == "1"
-    return Response(
-        definition.source,
+    response = send_file(
+        BytesIO(definition.source.encode("utf-8")),
         mimetype="application/xml",
-        headers={
-            "Content-Disposition": f'{"attachment" if download else "inline"}; filename="{name}"',
-            "X-Content-Type-Options": "nosniff",
-        },
+        as_attachment=True,  # never rendered by the browser: a file may carry foreign markup
+        download_name=name,
     )
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.get("/monitoring/sla")

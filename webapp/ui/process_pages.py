@@ -28,6 +28,7 @@ from . import bp
 from .board_pages import utc_midnight
 from .exports import instances_workbook
 from .form_view import form_fields
+from .helpers import is_number
 from .instance_actions import move_targets
 
 
@@ -105,6 +106,17 @@ def start_process(key: str):  # noqa: ANN201
 
 
 EXPORT_LIMIT = 10_000  # rows in one Excel export
+# the list's filters besides status; only these are carried into its links
+FILTER_NAMES = (
+    "process_key",
+    "version",
+    "business_key",
+    "unit",
+    "started_from",
+    "started_to",
+    "incident",
+    "overdue",
+)
 
 
 def _instance_filter() -> queries.InstanceFilter:
@@ -124,7 +136,7 @@ def _instance_filter() -> queries.InstanceFilter:
             raise InvalidInput(_("Dates are written YYYY-MM-DD."), {name: "invalid"}) from None
 
     version = text("version", 9)
-    if version is not None and not version.isdigit():
+    if version is not None and not is_number(version):
         raise InvalidInput(_("The version is a whole number."), {"version": "invalid"})
     unit_code = text("unit", 40)
     unit_path = None
@@ -153,7 +165,7 @@ def instances():  # noqa: ANN201
     page = queries.Page.parse(request.args.get("page"), request.args.get("per_page") or 20)
     where = _instance_filter()
     actor = current_user.actor
-    rows, total = queries.list_instances(db.session, actor, page=page, where=where)
+    rows, total = queries.list_instances(db.session, actor, page=page, where=where, light=True)
     return render_template(
         "instances/list.html",
         rows=rows,
@@ -163,7 +175,7 @@ def instances():  # noqa: ANN201
         statuses=queries.INSTANCE_STATUSES,
         keys=sorted({d.key for d in latest_definitions(db.session)}),
         units=subtree(db.session, actor.scope),
-        filter_args={k: v for k, v in request.args.items() if k not in ("status", "page") and v},
+        filter_args={k: v for k in FILTER_NAMES if (v := request.args.get(k))},
     )
 
 
@@ -177,6 +189,7 @@ def export_instances():  # noqa: ANN201
         current_user.actor,
         page=queries.Page(1, EXPORT_LIMIT),
         where=where,
+        light=True,
     )
     names = {u.path: u.name for u in subtree(db.session, current_user.actor.scope)}
     body = instances_workbook(rows, names, truncated_from=total if total > len(rows) else None)
