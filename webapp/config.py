@@ -7,6 +7,7 @@ import secrets
 from pathlib import Path
 
 from engine.db import database_url, engine_options
+from engine.parsing import MAX_FILE_BYTES
 
 
 def _secret_key(instance_path: Path) -> str:
@@ -32,5 +33,7 @@ def from_environment(instance_path: Path) -> dict:
         "EMBEDDED_TIMERS": not os.environ.get("REDIS_URL"),
         "TIMER_INTERVAL_S": float(os.environ.get("CSM_TIMER_INTERVAL_S", "1")),
         "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # a form field may carry a whole model file (the modeler's and DMN editor's XML)
+        "MAX_FORM_MEMORY_SIZE": MAX_FILE_BYTES,
         "JSON_SORT_KEYS": False,
     }

@@ -69,3 +69,12 @@ def test_malformed_xml_is_refused_with_its_line(world: World) -> None:
     assert response.status_code == 422
     assert re.search(r"service_fee\.dmn:\d+", text(response))
     assert versions(world) == [1]
+
+
+def test_a_large_table_reaches_the_checks_instead_of_a_413(world: World) -> None:
+    padding = "<!--" + "x" * 700_000 + "-->"
+    large = FEES.replace("<decision ", padding + "<decision ", 1)
+    client = world.client("designer")
+    response = deploy(world, large, client)
+    assert response.status_code == 302  # 700 KB is within what a model file may be
+    assert versions(world) == [1, 2]

@@ -18,8 +18,6 @@ from ..extensions import db
 from . import bp
 from .helpers import is_number
 
-MAX_XML_CHARS = 2_000_000
-
 
 def _decision(key: str, version: str | None = None) -> ProcessDefinition:
     query = sa.select(ProcessDefinition).where(
@@ -71,7 +69,7 @@ def deploy_decision(key: str):  # noqa: ANN201
     if not current_user.actor.may_deploy:
         raise Forbidden("only process designers and administrators edit decision tables")
     definition = _decision(key)
-    xml = request.form.get("xml", "")[:MAX_XML_CHARS]
+    xml = request.form.get("xml", "")
     name = f"{key}.dmn"
     try:
         ids = decision_ids(name, xml.encode("utf-8"))
