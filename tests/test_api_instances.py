@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 
 from engine.identity import upsert_user
 from engine.org import upsert_unit
+from tests.conftest import BPMN_DIR
 
 
 @pytest.fixture
@@ -321,3 +324,56 @@ def test_users_see_only_instances_of_their_unit_and_below(deployed):
     assert deployed.get(f"/process-instances/{hq['id']}/history", "outlet").status_code == 404
     assert deployed.get("/process-instances", "outlet").get_json()["total"] == 0
     assert deployed.get(f"/process-instances/{hq['id']}", "agent2").status_code == 200
+
+
+def test_the_token_moves_through_the_api(deployed):
+    started = deployed.start("exclusive", "agent")
+    response = deployed.post(
+        f"/process-instances/{started['id']}/move", json={"from": "enter", "to": "approve"}
+    )
+    assert response.status_code == 200
+    assert [t["name"] for t in response.get_json()["tasks"]] == ["approve"]
+
+
+def test_moving_one_of_parallel_tokens_is_refused_with_the_reason(deployed):
+    started = deployed.start("parallel")
+    response = deployed.post(
+        f"/process-instances/{started['id']}/move", json={"from": "check_a", "to": "summary"}
+    )
+    assert response.status_code == 409
+    assert "several activities" in response.get_json()["message"]
+
+
+def test_a_move_without_its_target_is_invalid(deployed):
+    started = deployed.start("exclusive", "agent")
+    response = deployed.post(f"/process-instances/{started['id']}/move", json={"from": "enter"})
+    assert response.status_code == 422
+
+
+def test_an_instance_migrates_through_the_api(deployed):
+    started = deployed.start("exclusive", "agent")
+    xml = (BPMN_DIR / "exclusive.bpmn").read_bytes().replace(b'name="Approve"', b'name="Sign off"')
+    upload = {"files": [(io.BytesIO(xml), "exclusive.bpmn")]}
+    assert (
+        deployed.post("/deployments", data=upload, content_type="multipart/form-data").status_code
+        == 201
+    )
+    response = deployed.post(f"/process-instances/{started['id']}/migrate", json={"version": 2})
+    assert response.status_code == 200
+    assert response.get_json()["version"] == 2
+
+
+def test_migrating_needs_a_version_number(deployed):
+    started = deployed.start("exclusive", "agent")
+    response = deployed.post(f"/process-instances/{started['id']}/migrate", json={"version": "2"})
+    assert response.status_code == 422
+
+
+def test_an_agent_may_not_move_or_migrate(deployed):
+    started = deployed.start("exclusive", "agent")
+    path = f"/process-instances/{started['id']}"
+    assert (
+        deployed.post(f"{path}/move", "agent", json={"from": "enter", "to": "approve"}).status_code
+        == 403
+    )
+    assert deployed.post(f"{path}/migrate", "agent", json={"version": 2}).status_code == 403

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from engine import queries
-from engine.commands import Resume, SetVariables, StartInstance, Suspend, Terminate
+from engine.commands import (
+    MigrateInstance,
+    MoveToken,
+    Resume,
+    SetVariables,
+    StartInstance,
+    Suspend,
+    Terminate,
+)
 from engine.models import ProcessInstance
 
 from ..extensions import db
@@ -141,4 +149,26 @@ def terminate(instance_id: int):  # noqa: ANN201
 @bp.post("/process-instances/<id:instance_id>/variables")
 def set_variables(instance_id: int):  # noqa: ANN201
     run(SetVariables(instance_id, json_body().get("variables")))
+    return jsonify(instance_json(instance_id))
+
+
+@bp.post("/process-instances/<id:instance_id>/move")
+def move(instance_id: int):  # noqa: ANN201
+    """Cancel the activity ``from`` and start the instance again before ``to``."""
+    body = json_body()
+    source, target = body.get("from"), body.get("to")
+    if not isinstance(source, str) or not isinstance(target, str):
+        raise ApiError(422, "invalid", "give 'from' and 'to' as activity ids", {"to": "required"})
+    run(MoveToken(instance_id, source, target))
+    return jsonify(instance_json(instance_id))
+
+
+@bp.post("/process-instances/<id:instance_id>/migrate")
+def migrate(instance_id: int):  # noqa: ANN201
+    """Put the instance on a newer version; ``mapping`` maps old activity ids to new ones."""
+    body = json_body()
+    version, mapping = body.get("version"), body.get("mapping") or {}
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ApiError(422, "invalid", "'version' is the version number", {"version": "integer"})
+    run(MigrateInstance(instance_id, version, mapping))
     return jsonify(instance_json(instance_id))

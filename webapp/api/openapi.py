@@ -253,6 +253,25 @@ def build_document() -> dict[str, Any]:
             "Set variables of an instance",
             {"type": "object", "properties": {"variables": {"type": "object"}}},
         ),
+        "/process-instances/{id}/move": _instance_action(
+            "Move the token from one activity to another (refused when not safe: 409)",
+            {
+                "type": "object",
+                "required": ["from", "to"],
+                "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
+            },
+        ),
+        "/process-instances/{id}/migrate": _instance_action(
+            "Migrate the instance to a newer version (refused when not safe: 409)",
+            {
+                "type": "object",
+                "required": ["version"],
+                "properties": {
+                    "version": {"type": "integer"},
+                    "mapping": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
+        ),
         "/incidents/{id}/retry": {
             "post": _op(
                 "Run the failed step again",
