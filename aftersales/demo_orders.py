@@ -264,7 +264,7 @@ def _assign(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -> 
 
 
 def _check_in(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -> dict:
-    data: dict[str, Any] = {"checked_in_at": _moment(j, 0)}
+    data: dict[str, Any] = {"checked_in_at": _moment()}
     address = order.customer.addresses[0] if order.customer.addresses else None
     if address is not None and address.latitude is not None and j.rng.random() < 0.7:
         data["latitude"] = round(address.latitude + j.rng.uniform(-0.002, 0.002), 5)
@@ -275,7 +275,7 @@ def _check_in(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -
 def _work_report(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -> dict:
     fee = j.variables(order).get("visit_fee")
     return {
-        "check_in_at": _moment(j, 0),
+        "check_in_at": _moment(),
         "fault_class": j.rng.choice(["electrical", "mechanical", "refrigeration", "misuse"]),
         "solution": j.rng.choice(
             ["更换启动电容，试机正常", "清洗并更换滤网", "更换电脑板", "紧固管路接头"]
@@ -307,7 +307,7 @@ def _callback(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -
 
 
 def _receive(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -> dict:
-    return {"received_at": _moment(j, 0), "unit_condition": "外观完好", "accessories": "遥控器"}
+    return {"received_at": _moment(), "unit_condition": "外观完好", "accessories": "遥控器"}
 
 
 def _depot_repair(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -> dict:
@@ -321,7 +321,7 @@ def _depot_repair(j: Journeys, order: ServiceOrder, task: HumanTask, variant: st
 
 def _return_unit(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) -> dict:
     return {
-        "returned_at": _moment(j),
+        "returned_at": _moment(),
         "return_method": "courier",
         "tracking_number": f"SF{1_300_000_000 + order.id}",
     }
@@ -364,9 +364,9 @@ def _follow_up(j: Journeys, order: ServiceOrder, task: HumanTask, variant: str) 
     return {}
 
 
-def _moment(j: Journeys, days_ago: int = 0) -> str:
+def _moment() -> str:
     """The step's own time as the people (in China) write it: local, to the minute."""
-    local = utcnow() + LOCAL_OFFSET - timedelta(days=days_ago)
+    local = utcnow() + LOCAL_OFFSET
     return local.strftime("%Y-%m-%dT%H:%M")
 
 

@@ -216,7 +216,7 @@ def save(
     with session.no_autoflush:
         passed: set[str] = set()
         prune_history(workflow, passed)
-        if not passed <= set(instance.passed_activities or ()):
+        if passed and not passed <= set(instance.passed_activities or ()):
             instance.passed_activities = sorted(passed.union(instance.passed_activities or ()))
         now = utcnow()
         instance.state = dump_workflow(workflow)

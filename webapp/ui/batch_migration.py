@@ -23,6 +23,7 @@ from engine.queries import instance_visible
 
 from ..extensions import db
 from . import bp
+from .instance_actions import posted_mapping
 
 BATCH = 200  # instances migrated by one request
 SAMPLE = 50  # instances the check runs on before anything moves
@@ -77,12 +78,6 @@ def _count(source: ProcessDefinition) -> int:
     )
 
 
-def _mapping(values: Any) -> dict[str, str]:
-    return {
-        k[len("map.") :]: v.strip() for k, v in values.items() if k.startswith("map.") and v.strip()
-    }
-
-
 def _cursor(values: Any) -> int:
     text = str(values.get("after") or "0")
     return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else 0
@@ -93,7 +88,7 @@ def _page(key: str, values: Any, results: dict | None = None, status: int = 200)
     target = _version(key, values.get("to"))
     if target.version <= source.version:
         raise InvalidInput(_("Migrate to a newer version."), {"to": "not newer"})
-    mapping = _mapping(values)
+    mapping = posted_mapping(values)
     after = results["after"] if results else _cursor(values)
     sample = _waiting(source, SAMPLE, after)
     problems: Counter = Counter()
@@ -142,7 +137,7 @@ def run_batch_migration(key: str):  # noqa: ANN201
     _operator()
     source = _version(key, request.form.get("from"))
     target = _version(key, request.form.get("to"))
-    mapping = _mapping(request.form)
+    mapping = posted_mapping(request.form)
     ids = [i.id for i in _waiting(source, BATCH, _cursor(request.form))]
     migrated, refused = 0, Counter()
     for instance_id in ids:

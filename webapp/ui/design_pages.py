@@ -25,39 +25,37 @@ from .helpers import is_number
 MAX_FILES = 20
 
 
-def _designer() -> None:
+def require_designer() -> None:
     if not current_user.actor.may_deploy:
-        raise Forbidden("only process designers and administrators deploy")
+        raise Forbidden("only process designers and administrators design and deploy")
 
 
-@bp.post("/definitions/deploy")
-@login_required
-def deploy_files():  # noqa: ANN201
-    _designer()
-    uploads = [u for u in request.files.getlist("files") if u and u.filename]
-    if not uploads:
-        raise InvalidInput(
-            _("Choose one or more .bpmn, .dmn or .form.json files."), {"files": "required"}
-        )
-    if len(uploads) > MAX_FILES:
-        raise InvalidInput(_("At most %(n)s files at once.", n=MAX_FILES), {"files": "too many"})
-    files = [(u.filename, u.read()) for u in uploads]
+def definition_or_404(key: str, version: str | None, kind: str | None = None) -> ProcessDefinition:
+    """Version ``version`` of ``key`` (the latest when None), of ``kind`` when given."""
+    if version is not None and not is_number(version):
+        abort(404)
+    query = sa.select(ProcessDefinition).where(ProcessDefinition.key == key[:200])
+    if kind is not None:
+        query = query.where(ProcessDefinition.kind == kind)
+    if version is not None:
+        query = query.where(ProcessDefinition.version == int(version))
+    found = db.session.scalar(query.order_by(ProcessDefinition.version.desc()).limit(1))
+    if found is None:
+        abort(404)
+    return found
+
+
+def deploy_checked(files: list[tuple[str, bytes]], source: str) -> tuple[list, list[dict]]:
+    """Deploy as ``csm deploy`` does: the results, or nothing and the problems by file,
+    line and element."""
     try:
-        results = execute(db.session, Deploy(files, source="web"), current_user.actor)
+        return execute(db.session, Deploy(files, source=source), current_user.actor), []
     except DeploymentError as exc:
         db.session.rollback()
-        rows = queries.list_definitions(db.session)
-        versions = {row["key"]: monitoring.versions_of(db.session, row["key"]) for row in rows}
-        return (
-            render_template(
-                "definitions/list.html",
-                rows=rows,
-                versions=versions,
-                decisions=decisions(),
-                problems=exc.details or [{"message": exc.message}],
-            ),
-            422,
-        )
+        return [], exc.details or [{"file": files[0][0], "message": exc.message}]
+
+
+def flash_results(results: list) -> None:
     for result in results:
         if result.created:
             flash(
@@ -73,6 +71,32 @@ def deploy_files():  # noqa: ANN201
                 ),
                 "info",
             )
+
+
+@bp.post("/definitions/deploy")
+@login_required
+def deploy_files():  # noqa: ANN201
+    require_designer()
+    uploads = [u for u in request.files.getlist("files") if u and u.filename]
+    if not uploads:
+        raise InvalidInput(
+            _("Choose one or more .bpmn, .dmn or .form.json files."), {"files": "required"}
+        )
+    if len(uploads) > MAX_FILES:
+        raise InvalidInput(_("At most %(n)s files at once.", n=MAX_FILES), {"files": "too many"})
+    results, problems = deploy_checked([(u.filename, u.read()) for u in uploads], "web")
+    if problems:
+        rows = queries.list_definitions(db.session)
+        versions = {row["key"]: monitoring.versions_of(db.session, row["key"]) for row in rows}
+        page = render_template(
+            "definitions/list.html",
+            rows=rows,
+            versions=versions,
+            decisions=decisions(),
+            problems=problems,
+        )
+        return page, 422
+    flash_results(results)
     return redirect(url_for("ui.definitions"))
 
 
@@ -125,19 +149,6 @@ def activity_changes(old: ProcessDefinition, new: ProcessDefinition) -> Activity
     )
 
 
-def _definition(key: str, version: str | None) -> ProcessDefinition:
-    if version is None or not is_number(version):
-        abort(404)
-    found = db.session.scalar(
-        sa.select(ProcessDefinition).where(
-            ProcessDefinition.key == key[:200], ProcessDefinition.version == int(version)
-        )
-    )
-    if found is None:
-        abort(404)
-    return found
-
-
 def source_diff(old: str, new: str, label: str, old_version: int, new_version: int) -> list[str]:
     return list(
         difflib.unified_diff(
@@ -156,8 +167,8 @@ def source_diff(old: str, new: str, label: str, old_version: int, new_version: i
 def definition_diff(key: str):  # noqa: ANN201
     if not current_user.actor.may_monitor:
         raise Forbidden("comparing versions is for designers, managers and team leads")
-    old = _definition(key, request.args.get("from"))
-    new = _definition(key, request.args.get("to"))
+    old = definition_or_404(key, request.args.get("from") or "")
+    new = definition_or_404(key, request.args.get("to") or "")
     lines = source_diff(old.source, new.source, key, old.version, new.version)
     all_versions = db.session.scalars(
         sa.select(ProcessDefinition.version)

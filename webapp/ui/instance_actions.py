@@ -147,35 +147,33 @@ def move_targets(instance: ProcessInstance) -> dict[str, str]:
     return modification.activity_ids(spec)
 
 
-def _mapping(args: Any) -> dict[str, str]:
+def posted_mapping(args: Any) -> dict[str, str]:
+    """``map.OLD=NEW`` arguments: where a migration puts the tokens at OLD."""
     return {
         k[len("map.") :]: v.strip() for k, v in args.items() if k.startswith("map.") and v.strip()
     }
 
 
-def _newer_versions(instance: ProcessInstance) -> list[int]:
+def newer_versions(instance: ProcessInstance) -> list[int]:
+    """The versions of the instance's process it could migrate to, oldest first."""
     return sorted(
         v.definition.version
-        for v in _versions(instance)
+        for v in versions_of(db.session, instance.process_key)
         if v.definition.version > instance.process_version
     )
-
-
-def _versions(instance: ProcessInstance) -> list[Any]:
-    return versions_of(db.session, instance.process_key)
 
 
 @bp.get("/instances/<id:instance_id>/migrate")
 @login_required
 def migration_page(instance_id: int):  # noqa: ANN201
     instance = _instance(instance_id)
-    newer = _newer_versions(instance)
+    newer = newer_versions(instance)
     if not newer:
         raise Conflict(_("There is no newer version to migrate to."))
     wanted = request.args.get("version") or str(newer[-1])
     if not is_number(wanted) or int(wanted) not in newer:
         raise InvalidInput(_("Choose one of the newer versions."), {"version": "invalid"})
-    mapping = _mapping(request.args)
+    mapping = posted_mapping(request.args)
     plan = migration.plan(db.session, instance, int(wanted), mapping)
     target = find_definition(db.session, instance.process_key, int(wanted))
     spec, _subs = runtime.definition_spec(db.session, target.id)
@@ -198,7 +196,7 @@ def migrate_instance(instance_id: int):  # noqa: ANN201
     version = request.form.get("version") or ""
     if not is_number(version):
         raise InvalidInput(_("Choose one of the newer versions."), {"version": "invalid"})
-    command = MigrateInstance(instance_id, int(version), _mapping(request.form))
+    command = MigrateInstance(instance_id, int(version), posted_mapping(request.form))
     execute(db.session, command, current_user.actor)
     flash(_("Migrated to version %(version)s.", version=version), "success")
     return _back(instance_id)

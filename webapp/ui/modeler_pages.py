@@ -10,13 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 
-from engine.commands import Deploy, execute
-from engine.deployment import find_definition
-from engine.errors import DeploymentError, Forbidden
 from engine.models import ProcessDefinition
 from engine.parsing import BPMN_NS, FileRefused, read_model_file
 from engine.services import registry
@@ -25,24 +22,9 @@ from forms.models import FormDefinition, SurveyBinding
 
 from ..extensions import db
 from . import bp
-from .helpers import is_number
+from .design_pages import definition_or_404, deploy_checked, require_designer
 
 MODDLE_FILE = Path("js") / "spiffworkflow-moddle.json"
-
-
-def _designer() -> None:
-    if not current_user.actor.may_deploy:
-        raise Forbidden("only process designers and administrators edit processes")
-
-
-def _definition(key: str, version: str | None) -> ProcessDefinition:
-    """The BPMN version to edit: ``version`` when given, else the latest; 404 when unknown."""
-    if version is not None and not is_number(version):
-        abort(404)
-    found = find_definition(db.session, key[:200], int(version) if version else None)
-    if found is None:
-        abort(404)
-    return found
 
 
 @functools.cache
@@ -115,8 +97,8 @@ def _render(
 @bp.get("/definitions/<key>/edit")
 @login_required
 def modeler_page(key: str):  # noqa: ANN201
-    _designer()
-    definition = _definition(key, request.args.get("version"))
+    require_designer()
+    definition = definition_or_404(key, request.args.get("version"), "bpmn")
     return _render(definition, definition.source)
 
 
@@ -168,21 +150,15 @@ def _other_processes(key: str, name: str, content: bytes) -> list[dict[str, Any]
 @bp.post("/definitions/<key>/deploy")
 @login_required
 def modeler_deploy(key: str):  # noqa: ANN201
-    _designer()
-    definition = _definition(key, request.form.get("version") or None)
+    require_designer()
+    definition = definition_or_404(key, request.form.get("version") or None, "bpmn")
     # a form post turns line ends into CRLF; XML reads both alike, so store the file's own
     xml = (request.form.get("xml") or "").replace("\r\n", "\n")
     name = f"{definition.key}.bpmn"
     content = xml.encode("utf-8")
     problems = _other_processes(definition.key, name, content)
     if not problems:
-        try:
-            results = execute(
-                db.session, Deploy([(name, content)], source="modeler"), current_user.actor
-            )
-        except DeploymentError as exc:
-            db.session.rollback()
-            problems = exc.details or [{"file": name, "message": exc.message}]
+        results, problems = deploy_checked([(name, content)], "modeler")
     if problems:
         return _render(definition, xml, problems), 422
     result = next(r for r in results if r.key == definition.key and r.kind == "bpmn")

@@ -14,11 +14,11 @@ from flask_login import current_user, login_required
 from engine import monitoring, queries
 from engine.errors import Forbidden
 from engine.identity import Actor
-from engine.models import Deployment, OrgUnit, ProcessDefinition, utcnow
+from engine.models import Deployment, OrgUnit, utcnow
 
 from ..extensions import db
 from . import bp
-from .design_pages import decisions
+from .design_pages import decisions, definition_or_404
 
 SLA_WINDOWS = {"7": 7, "30": 30, "90": 90}
 
@@ -113,13 +113,7 @@ def definition_page(key: str):  # noqa: ANN201
 def definition_source(key: str, version: int):  # noqa: ANN201
     """The deployed file of one version, as it was deployed (the diagram draws from it)."""
     _monitor()
-    definition = db.session.scalar(
-        sa.select(ProcessDefinition).where(
-            ProcessDefinition.key == key[:200], ProcessDefinition.version == version
-        )
-    )
-    if definition is None:
-        abort(404)
+    definition = definition_or_404(key, str(version))
     name = definition.file_name.rsplit("/", 1)[-1] or f"{key}.{definition.kind}"
     response = send_file(
         BytesIO(definition.source.encode("utf-8")),

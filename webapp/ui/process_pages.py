@@ -29,7 +29,7 @@ from .board_pages import utc_midnight
 from .exports import instances_workbook
 from .form_view import form_fields
 from .helpers import is_number
-from .instance_actions import move_targets
+from .instance_actions import move_targets, newer_versions
 
 
 def _startable() -> list[ProcessDefinition]:
@@ -228,13 +228,7 @@ def instance_page(instance_id: int):  # noqa: ANN201
         comments=comments,
         source=source,
         move_targets=move_targets(instance) if current_user.actor.may_operate else {},
-        newer_versions=[
-            v.definition.version
-            for v in monitoring.versions_of(db.session, instance.process_key)
-            if v.definition.version > instance.process_version
-        ]
-        if current_user.actor.may_operate
-        else [],
+        newer_versions=newer_versions(instance) if current_user.actor.may_operate else [],
         overlay={
             "completed": path.completed,
             "current": path.current,
