@@ -33,6 +33,13 @@ The figures
     ``complete_ms`` over a floor cycle timed right before each Complete (interleaved one for
     one, ``floor_ms_beside_complete*``), so both see the same machine: what the engine costs
     on top of SpiffWorkflow itself.
+``script_cost_ms`` / ``complete_ms_beside_script``
+    The Complete command (SQLite) on the first user task of fresh instances of a process
+    whose next step is a 10-line script task (arithmetic, a list, an f-string, a method call
+    on task data), so the completion runs the script before it saves; median. Interleaved
+    one for one with a Complete on the same process without the script task
+    (``complete_ms_beside_script``): the difference is what one script step costs, sandbox
+    included.
 ``complete_ms_at_0`` / ``complete_ms_at_500`` / ``at_500_ratio``
     The Complete command (SQLite) on an instance of ``tests/bpmn/loop.bpmn`` (it repeats a
     user task while ``again == True``) that has already done 500 tasks, and on the first task
@@ -132,6 +139,7 @@ GROUPS = {
     "floor": ["floor_ms"],
     "complete": ["complete_ms", "overhead_ratio"],
     "complete_pg": ["complete_ms_pg", "overhead_ratio_pg"],
+    "script": ["script_cost_ms"],
     "loop": ["complete_ms_at_0", "complete_ms_at_500", "at_500_ratio"],
     "throughput_pg": ["completions_per_s_pg"],
     "inbox": ["inbox_p95_ms", "inbox_outlet_p95_ms"],
@@ -210,6 +218,47 @@ def chain_bpmn(length: int = CHAIN_LENGTH) -> bytes:
     )
     parts.append("</bpmn:process>\n</bpmn:definitions>\n")
     return "".join(parts).encode()
+
+
+SCRIPT_LINES = (
+    "subtotal = amount * 2",
+    "tax = round(subtotal * 0.13, 2)",
+    "total = subtotal + tax",
+    "level = 'high' if total > 100 else 'low'",
+    "items = [amount, subtotal, tax]",
+    "count = len(items)",
+    "label = f'{level}:{count}'",
+    "flagged = bool(approved) and total > 50",
+    "note = comment.upper()",
+    "score = sum(items) / count",
+)
+
+
+def script_bpmn(with_script: bool = True) -> bytes:
+    """start -> user task -> 10-line script task -> user task -> end; without the script
+    the same process with the two user tasks joined directly (its baseline)."""
+    key = "bench_script" if with_script else "bench_no_script"
+    middle = (
+        '<bpmn:sequenceFlow id="f1" sourceRef="t1" targetRef="calc"/>\n'
+        '<bpmn:scriptTask id="calc" name="Calculate">'
+        "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>"
+        f"<bpmn:script>{chr(10).join(SCRIPT_LINES)}</bpmn:script></bpmn:scriptTask>\n"
+        '<bpmn:sequenceFlow id="f2" sourceRef="calc" targetRef="t2"/>\n'
+        if with_script
+        else '<bpmn:sequenceFlow id="f1" sourceRef="t1" targetRef="t2"/>\n'
+    )
+    return (
+        DEFINITIONS_OPEN.format(key=key)
+        + f'<bpmn:process id="{key}" name="A script step" isExecutable="true">\n'
+        '<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>\n'
+        '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="t1"/>\n'
+        + _user_task("t1", "Enter", "f0", "f1")
+        + middle
+        + _user_task("t2", "Check", "f2" if with_script else "f1", "f3")
+        + '<bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="end"/>\n'
+        '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>\n'
+        "</bpmn:process>\n</bpmn:definitions>\n"
+    ).encode()
 
 
 def timer_bpmn() -> bytes:
@@ -361,6 +410,31 @@ def measure_complete(url: str, instances: int) -> tuple[float, float, int]:
                 sa.select(sa.func.length(ProcessInstance.state)).where(ProcessInstance.id == ids[0])
             )
     return statistics.median(times), statistics.median(floors), size or 0
+
+
+def measure_script(url: str, instances: int) -> tuple[float, float]:
+    """Median Complete whose next step is the script task, and median Complete on the same
+    process without it, interleaved one for one; returns (script_cost_ms,
+    complete_ms_beside_script)."""
+    with sessions(url) as factory:
+        deploy(factory, "bench_no_script.bpmn", script_bpmn(with_script=False))
+        deploy(factory, "bench_script.bpmn", script_bpmn())
+        plain_ids = start(factory, "bench_no_script", instances + 10)
+        script_ids = start(factory, "bench_script", instances + 10)
+        plain_tasks = open_task_ids(factory, plain_ids)
+        script_tasks = open_task_ids(factory, script_ids)
+        scripted, plain = [], []
+        for k, (p, s) in enumerate(zip(plain_ids, script_ids, strict=True)):
+            plain_ms = complete(factory, plain_tasks[p], DATA)
+            script_ms = complete(factory, script_tasks[s], DATA)
+            if k >= 10:  # the first completions warm caches (and start the sandbox)
+                plain.append(plain_ms)
+                scripted.append(script_ms)
+        with factory() as session:
+            done = session.get(ProcessInstance, script_ids[0]).variables
+        if done.get("label") != "low:3" and done.get("label") != "high:3":
+            raise RuntimeError(f"the bench script did not run as written: {done}")
+    return statistics.median(scripted), statistics.median(plain)
 
 
 def measure_loop(url: str, depth: int, window: int) -> dict[str, float]:
@@ -796,6 +870,12 @@ def main(argv: list[str] | None = None) -> None:
         emit("complete_ms_pg", median, "ms")
         emit("floor_ms_beside_complete_pg", beside, "ms")
         emit("overhead_ratio_pg", median / beside, "x")
+
+    if "script" in groups:
+        with phase("script"), sqlite_database() as url:
+            scripted, plain = measure_script(url, args.instances)
+        emit("script_cost_ms", scripted, "ms")
+        emit("complete_ms_beside_script", plain, "ms")
 
     if "loop" in groups:
         with phase("loop"), sqlite_database() as url:
