@@ -33,13 +33,15 @@ The figures
     ``complete_ms`` over a floor cycle timed right before each Complete (interleaved one for
     one, ``floor_ms_beside_complete*``), so both see the same machine: what the engine costs
     on top of SpiffWorkflow itself.
-``script_cost_ms`` / ``complete_ms_beside_script``
+``script_cost_ms`` / ``script_cost_ms_inprocess`` / ``complete_ms_beside_script``
     The Complete command (SQLite) on the first user task of fresh instances of a process
     whose next step is a 10-line script task (arithmetic, a list, an f-string, a method call
-    on task data), so the completion runs the script before it saves; median. Interleaved
-    one for one with a Complete on the same process without the script task
-    (``complete_ms_beside_script``): the difference is what one script step costs, sandbox
-    included.
+    on task data), so the completion runs the script before it saves; median. The script runs
+    in a sandbox worker process (``script_cost_ms``) or, for comparison, through the same
+    request handler called in this process (``script_cost_ms_inprocess``: RestrictedPython,
+    guards and trace deadline without the process, which is what scripts cost before the
+    sandbox). Interleaved with a Complete on the same process without the script task
+    (``complete_ms_beside_script``): the differences are what one script step costs.
 ``complete_ms_at_0`` / ``complete_ms_at_500`` / ``at_500_ratio``
     The Complete command (SQLite) on an instance of ``tests/bpmn/loop.bpmn`` (it repeats a
     user task while ``again == True``) that has already done 500 tasks, and on the first task
@@ -121,7 +123,11 @@ from engine.identity import SYSTEM_ACTOR, Actor  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
 from engine.models import AuditEntry, HumanTask, ProcessInstance, Timer, utcnow  # noqa: E402
 from engine.queries import Page, TaskFilter, list_tasks  # noqa: E402
+from engine.sandbox import codec as sandbox_codec  # noqa: E402
+from engine.sandbox.child import handle as handle_request  # noqa: E402
+from engine.sandbox.restricted import base_globals  # noqa: E402
 from engine.scheduler import fire_due_timers  # noqa: E402
+from engine.script_engine import script_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP_BPMN = ROOT / "tests" / "bpmn" / "loop.bpmn"
@@ -139,7 +145,7 @@ GROUPS = {
     "floor": ["floor_ms"],
     "complete": ["complete_ms", "overhead_ratio"],
     "complete_pg": ["complete_ms_pg", "overhead_ratio_pg"],
-    "script": ["script_cost_ms"],
+    "script": ["script_cost_ms", "script_cost_ms_inprocess"],
     "loop": ["complete_ms_at_0", "complete_ms_at_500", "at_500_ratio"],
     "throughput_pg": ["completions_per_s_pg"],
     "inbox": ["inbox_p95_ms", "inbox_outlet_p95_ms"],
@@ -412,29 +418,56 @@ def measure_complete(url: str, instances: int) -> tuple[float, float, int]:
     return statistics.median(times), statistics.median(floors), size or 0
 
 
-def measure_script(url: str, instances: int) -> tuple[float, float]:
-    """Median Complete whose next step is the script task, and median Complete on the same
-    process without it, interleaved one for one; returns (script_cost_ms,
-    complete_ms_beside_script)."""
+class InProcessSandbox:
+    """The sandbox's request handler called in this process: RestrictedPython, the guards
+    and the trace deadline, without the worker process (what scripts cost before it).
+    For comparison only; nothing in the engine runs code this way."""
+
+    def __init__(self) -> None:
+        self.globals = base_globals()
+
+    def run(self, request: dict[str, Any], *, time_limit_s: float, memory_mb: int) -> Any:
+        message = {**request, "time_limit": time_limit_s, "memory_mb": memory_mb}
+        answer, _ = handle_request(sandbox_codec.loads(sandbox_codec.dumps(message)), self.globals)
+        return sandbox_codec.loads(sandbox_codec.dumps(answer))
+
+
+@contextlib.contextmanager
+def in_process_scripts() -> Iterator[None]:
+    environment = script_engine.environment
+    saved = environment._pool
+    environment._pool = InProcessSandbox()
+    try:
+        yield
+    finally:
+        environment._pool = saved
+
+
+def measure_script(url: str, instances: int) -> dict[str, float]:
+    """Median Complete whose next step is the script task (in the sandbox, and in this
+    process), and median Complete on the same process without it, interleaved."""
     with sessions(url) as factory:
         deploy(factory, "bench_no_script.bpmn", script_bpmn(with_script=False))
         deploy(factory, "bench_script.bpmn", script_bpmn())
         plain_ids = start(factory, "bench_no_script", instances + 10)
-        script_ids = start(factory, "bench_script", instances + 10)
+        script_ids = start(factory, "bench_script", 2 * (instances + 10))
         plain_tasks = open_task_ids(factory, plain_ids)
         script_tasks = open_task_ids(factory, script_ids)
-        scripted, plain = [], []
-        for k, (p, s) in enumerate(zip(plain_ids, script_ids, strict=True)):
+        times: dict[str, list[float]] = {"sandbox": [], "in_process": [], "plain": []}
+        for k, p in enumerate(plain_ids):
             plain_ms = complete(factory, plain_tasks[p], DATA)
-            script_ms = complete(factory, script_tasks[s], DATA)
+            sandbox_ms = complete(factory, script_tasks[script_ids[2 * k]], DATA)
+            with in_process_scripts():
+                in_process_ms = complete(factory, script_tasks[script_ids[2 * k + 1]], DATA)
             if k >= 10:  # the first completions warm caches (and start the sandbox)
-                plain.append(plain_ms)
-                scripted.append(script_ms)
+                times["plain"].append(plain_ms)
+                times["sandbox"].append(sandbox_ms)
+                times["in_process"].append(in_process_ms)
         with factory() as session:
-            done = session.get(ProcessInstance, script_ids[0]).variables
-        if done.get("label") != "low:3" and done.get("label") != "high:3":
+            done = [session.get(ProcessInstance, i).variables for i in script_ids[:2]]
+        if any(d.get("label") not in ("low:3", "high:3") for d in done):
             raise RuntimeError(f"the bench script did not run as written: {done}")
-    return statistics.median(scripted), statistics.median(plain)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def measure_loop(url: str, depth: int, window: int) -> dict[str, float]:
@@ -873,9 +906,10 @@ def main(argv: list[str] | None = None) -> None:
 
     if "script" in groups:
         with phase("script"), sqlite_database() as url:
-            scripted, plain = measure_script(url, args.instances)
-        emit("script_cost_ms", scripted, "ms")
-        emit("complete_ms_beside_script", plain, "ms")
+            script = measure_script(url, args.instances)
+        emit("script_cost_ms", script["sandbox"], "ms")
+        emit("script_cost_ms_inprocess", script["in_process"], "ms")
+        emit("complete_ms_beside_script", script["plain"], "ms")
 
     if "loop" in groups:
         with phase("loop"), sqlite_database() as url:
