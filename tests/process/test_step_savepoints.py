@@ -105,11 +105,10 @@ def test_a_rolled_back_savepoint_keeps_what_came_before_it(session_factory):
     with session_factory() as session:
         session.add(AuditEntry(command="before"))
         session.flush()
-        with pytest.raises(RuntimeError):
-            with session.begin_nested():
-                session.add(AuditEntry(command="inside"))
-                session.flush()
-                raise RuntimeError("step failed")
+        with pytest.raises(RuntimeError), session.begin_nested():
+            session.add(AuditEntry(command="inside"))
+            session.flush()
+            raise RuntimeError("step failed")
         session.commit()
     with session_factory() as session:
         assert session.scalars(sa.select(AuditEntry.command)).all() == ["before"]
