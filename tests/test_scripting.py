@@ -325,7 +325,7 @@ def test_bpmn_and_dmn_files_are_recognised():
     assert read_model_file("visit_fee.dmn", dmn).kind == "dmn"
 
 
-def test_external_entity_is_refused_before_parsing():
+def test_external_entity_is_refused_naming_its_line():
     content = XML + (
         b'<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
         b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
