@@ -205,6 +205,76 @@ def test_a_pool_inherited_through_fork_is_not_reused_by_the_child(env):
     assert env.evaluate("3 + 3", {}) == 6
 
 
+RUNAWAY = "pow(3, 2**32000, 10**16000) > 0"
+OPEN = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<bpmn:definitions'
+    ' xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"'
+    ' xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core" id="d"'
+    ' targetNamespace="http://csm.test">\n<bpmn:process id="other_paths" isExecutable="true">\n'
+    '<bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>\n'
+    '<bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="step" />\n'
+)
+CLOSE = (
+    '<bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="after" />\n'
+    '<bpmn:userTask id="after"><bpmn:incoming>f2</bpmn:incoming></bpmn:userTask>\n'
+    "</bpmn:process>\n</bpmn:definitions>\n"
+)
+OTHER_PATHS = {
+    "condition": (
+        '<bpmn:exclusiveGateway id="step" default="f3"><bpmn:incoming>f1</bpmn:incoming>'
+        "<bpmn:outgoing>f2</bpmn:outgoing><bpmn:outgoing>f3</bpmn:outgoing></bpmn:exclusiveGateway>"
+        '<bpmn:sequenceFlow id="f3" sourceRef="step" targetRef="after" />'
+        '<bpmn:sequenceFlow id="f2" sourceRef="step" targetRef="after">'
+        f"<bpmn:conditionExpression>{RUNAWAY}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+        '<bpmn:userTask id="after"><bpmn:incoming>f2</bpmn:incoming>'
+        "<bpmn:incoming>f3</bpmn:incoming></bpmn:userTask>\n</bpmn:process>\n</bpmn:definitions>\n"
+    ),
+    "timer_expression": (
+        '<bpmn:intermediateCatchEvent id="step"><bpmn:incoming>f1</bpmn:incoming>'
+        '<bpmn:outgoing>f2</bpmn:outgoing><bpmn:timerEventDefinition id="t"><bpmn:timeDuration>'
+        f"'PT1H' if {RUNAWAY} else 'PT2H'</bpmn:timeDuration></bpmn:timerEventDefinition>"
+        "</bpmn:intermediateCatchEvent>" + CLOSE
+    ),
+    "dmn_cell": (
+        '<bpmn:businessRuleTask id="step"><bpmn:extensionElements><spiffworkflow:calledDecisionId>'
+        "runaway_fee</spiffworkflow:calledDecisionId></bpmn:extensionElements>"
+        "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>"
+        "</bpmn:businessRuleTask>" + CLOSE
+    ),
+}
+RUNAWAY_DMN = f"""<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20191111/MODEL/" id="fees" name="Fees" namespace="http://t">
+  <decision id="runaway_fee" name="Fee">
+    <decisionTable id="table" hitPolicy="UNIQUE">
+      <input id="in"><inputExpression id="in_expr"><text>amount</text></inputExpression></input>
+      <output id="out" name="fee" />
+      <rule id="r"><inputEntry id="r_in"><text>-</text></inputEntry>
+        <outputEntry id="r_out"><text>{RUNAWAY}</text></outputEntry></rule>
+    </decisionTable>
+  </decision>
+</definitions>
+""".encode()
+
+
+@sqlite_only
+@pytest.mark.parametrize("path", sorted(OTHER_PATHS))
+def test_conditions_timer_expressions_and_dmn_cells_are_bounded_too(engine_env, short_limit, path):
+    files = [("other_paths.bpmn", (OPEN + OTHER_PATHS[path]).encode())]
+    if path == "dmn_cell":
+        files.append(("runaway_fee.dmn", RUNAWAY_DMN))
+    with engine_env.session_factory() as session:
+        execute(session, Deploy(files), SYSTEM_ACTOR)
+
+    started_at = time.monotonic()
+    started = engine_env.run(StartInstance("other_paths", variables={"amount": 1}))
+    took = time.monotonic() - started_at
+
+    (incident,) = incidents(engine_env.session_factory, started.id)
+    assert "time limit" in incident.message or "time limit" in incident.details
+    assert took < short_limit + MARGIN_S
+    assert_next_script_runs(engine_env)
+
+
 # --- what a script leaves, and what it is given ----------------------------------------------
 
 
