@@ -17,6 +17,7 @@ from __future__ import annotations
 import ast
 import functools
 import os
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -91,10 +92,17 @@ def configured_memory_mb() -> int:
     return _setting("CSM_SCRIPT_MEMORY_MB", DEFAULT_MEMORY_MB, int)
 
 
-@functools.cache
+_pool_lock = threading.Lock()
+_pool: SandboxPool | None = None
+
+
 def shared_pool() -> SandboxPool:
     """This process's pool (``CSM_SCRIPT_WORKERS`` workers at most, default 4)."""
-    return SandboxPool(_setting("CSM_SCRIPT_WORKERS", DEFAULT_WORKERS, int))
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = SandboxPool(_setting("CSM_SCRIPT_WORKERS", DEFAULT_WORKERS, int))
+        return _pool
 
 
 @dataclass(frozen=True)
@@ -239,7 +247,11 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
             }
         )
         data, deleted = answer.get("data"), answer.get("deleted")
-        if not isinstance(data, dict) or not isinstance(deleted, list):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(deleted, list)
+            or not all(type(key) is str for key in [*data, *deleted])
+        ):
             raise ScriptError("the script's sandbox sent an answer that cannot be read")
         for key in deleted:
             context.pop(key, None)
