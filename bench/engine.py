@@ -33,6 +33,15 @@ The figures
     ``complete_ms`` over a floor cycle timed right before each Complete (interleaved one for
     one, ``floor_ms_beside_complete*``), so both see the same machine: what the engine costs
     on top of SpiffWorkflow itself.
+``script_cost_ms`` / ``script_cost_ms_inprocess`` / ``complete_ms_beside_script``
+    The Complete command (SQLite) on the first user task of fresh instances of a process
+    whose next step is a 10-line script task (arithmetic, a list, an f-string, a method call
+    on task data), so the completion runs the script before it saves; median. The script runs
+    in a sandbox worker process (``script_cost_ms``) or, for comparison, through the same
+    request handler called in this process (``script_cost_ms_inprocess``: RestrictedPython,
+    guards and trace deadline without the process, which is what scripts cost before the
+    sandbox). Interleaved with a Complete on the same process without the script task
+    (``complete_ms_beside_script``): the differences are what one script step costs.
 ``complete_ms_at_0`` / ``complete_ms_at_500`` / ``at_500_ratio``
     The Complete command (SQLite) on an instance of ``tests/bpmn/loop.bpmn`` (it repeats a
     user task while ``again == True``) that has already done 500 tasks, and on the first task
@@ -114,7 +123,11 @@ from engine.identity import SYSTEM_ACTOR, Actor  # noqa: E402
 from engine.migrate import upgrade  # noqa: E402
 from engine.models import AuditEntry, HumanTask, ProcessInstance, Timer, utcnow  # noqa: E402
 from engine.queries import Page, TaskFilter, list_tasks  # noqa: E402
+from engine.sandbox import codec as sandbox_codec  # noqa: E402
+from engine.sandbox.child import handle as handle_request  # noqa: E402
+from engine.sandbox.restricted import base_globals  # noqa: E402
 from engine.scheduler import fire_due_timers  # noqa: E402
+from engine.script_engine import script_engine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP_BPMN = ROOT / "tests" / "bpmn" / "loop.bpmn"
@@ -132,6 +145,7 @@ GROUPS = {
     "floor": ["floor_ms"],
     "complete": ["complete_ms", "overhead_ratio"],
     "complete_pg": ["complete_ms_pg", "overhead_ratio_pg"],
+    "script": ["script_cost_ms", "script_cost_ms_inprocess"],
     "loop": ["complete_ms_at_0", "complete_ms_at_500", "at_500_ratio"],
     "throughput_pg": ["completions_per_s_pg"],
     "inbox": ["inbox_p95_ms", "inbox_outlet_p95_ms"],
@@ -210,6 +224,47 @@ def chain_bpmn(length: int = CHAIN_LENGTH) -> bytes:
     )
     parts.append("</bpmn:process>\n</bpmn:definitions>\n")
     return "".join(parts).encode()
+
+
+SCRIPT_LINES = (
+    "subtotal = amount * 2",
+    "tax = round(subtotal * 0.13, 2)",
+    "total = subtotal + tax",
+    "level = 'high' if total > 100 else 'low'",
+    "items = [amount, subtotal, tax]",
+    "count = len(items)",
+    "label = f'{level}:{count}'",
+    "flagged = bool(approved) and total > 50",
+    "note = comment.upper()",
+    "score = sum(items) / count",
+)
+
+
+def script_bpmn(with_script: bool = True) -> bytes:
+    """start -> user task -> 10-line script task -> user task -> end; without the script
+    the same process with the two user tasks joined directly (its baseline)."""
+    key = "bench_script" if with_script else "bench_no_script"
+    middle = (
+        '<bpmn:sequenceFlow id="f1" sourceRef="t1" targetRef="calc"/>\n'
+        '<bpmn:scriptTask id="calc" name="Calculate">'
+        "<bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>"
+        f"<bpmn:script>{chr(10).join(SCRIPT_LINES)}</bpmn:script></bpmn:scriptTask>\n"
+        '<bpmn:sequenceFlow id="f2" sourceRef="calc" targetRef="t2"/>\n'
+        if with_script
+        else '<bpmn:sequenceFlow id="f1" sourceRef="t1" targetRef="t2"/>\n'
+    )
+    return (
+        DEFINITIONS_OPEN.format(key=key)
+        + f'<bpmn:process id="{key}" name="A script step" isExecutable="true">\n'
+        '<bpmn:startEvent id="start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>\n'
+        '<bpmn:sequenceFlow id="f0" sourceRef="start" targetRef="t1"/>\n'
+        + _user_task("t1", "Enter", "f0", "f1")
+        + middle
+        + _user_task("t2", "Check", "f2" if with_script else "f1", "f3")
+        + '<bpmn:sequenceFlow id="f3" sourceRef="t2" targetRef="end"/>\n'
+        '<bpmn:endEvent id="end"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>\n'
+        "</bpmn:process>\n</bpmn:definitions>\n"
+    ).encode()
 
 
 def timer_bpmn() -> bytes:
@@ -361,6 +416,58 @@ def measure_complete(url: str, instances: int) -> tuple[float, float, int]:
                 sa.select(sa.func.length(ProcessInstance.state)).where(ProcessInstance.id == ids[0])
             )
     return statistics.median(times), statistics.median(floors), size or 0
+
+
+class InProcessSandbox:
+    """The sandbox's request handler called in this process: RestrictedPython, the guards
+    and the trace deadline, without the worker process (what scripts cost before it).
+    For comparison only; nothing in the engine runs code this way."""
+
+    def __init__(self) -> None:
+        self.globals = base_globals()
+
+    def run(self, request: dict[str, Any], *, time_limit_s: float, memory_mb: int) -> Any:
+        message = {**request, "time_limit": time_limit_s, "memory_mb": memory_mb}
+        answer, _ = handle_request(sandbox_codec.loads(sandbox_codec.dumps(message)), self.globals)
+        return sandbox_codec.loads(sandbox_codec.dumps(answer))
+
+
+@contextlib.contextmanager
+def in_process_scripts() -> Iterator[None]:
+    environment = script_engine.environment
+    saved = environment._pool
+    environment._pool = InProcessSandbox()
+    try:
+        yield
+    finally:
+        environment._pool = saved
+
+
+def measure_script(url: str, instances: int) -> dict[str, float]:
+    """Median Complete whose next step is the script task (in the sandbox, and in this
+    process), and median Complete on the same process without it, interleaved."""
+    with sessions(url) as factory:
+        deploy(factory, "bench_no_script.bpmn", script_bpmn(with_script=False))
+        deploy(factory, "bench_script.bpmn", script_bpmn())
+        plain_ids = start(factory, "bench_no_script", instances + 10)
+        script_ids = start(factory, "bench_script", 2 * (instances + 10))
+        plain_tasks = open_task_ids(factory, plain_ids)
+        script_tasks = open_task_ids(factory, script_ids)
+        times: dict[str, list[float]] = {"sandbox": [], "in_process": [], "plain": []}
+        for k, p in enumerate(plain_ids):
+            plain_ms = complete(factory, plain_tasks[p], DATA)
+            sandbox_ms = complete(factory, script_tasks[script_ids[2 * k]], DATA)
+            with in_process_scripts():
+                in_process_ms = complete(factory, script_tasks[script_ids[2 * k + 1]], DATA)
+            if k >= 10:  # the first completions warm caches (and start the sandbox)
+                times["plain"].append(plain_ms)
+                times["sandbox"].append(sandbox_ms)
+                times["in_process"].append(in_process_ms)
+        with factory() as session:
+            done = [session.get(ProcessInstance, i).variables for i in script_ids[:2]]
+        if any(d.get("label") not in ("low:3", "high:3") for d in done):
+            raise RuntimeError(f"the bench script did not run as written: {done}")
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def measure_loop(url: str, depth: int, window: int) -> dict[str, float]:
@@ -796,6 +903,13 @@ def main(argv: list[str] | None = None) -> None:
         emit("complete_ms_pg", median, "ms")
         emit("floor_ms_beside_complete_pg", beside, "ms")
         emit("overhead_ratio_pg", median / beside, "x")
+
+    if "script" in groups:
+        with phase("script"), sqlite_database() as url:
+            script = measure_script(url, args.instances)
+        emit("script_cost_ms", script["sandbox"], "ms")
+        emit("script_cost_ms_inprocess", script["in_process"], "ms")
+        emit("complete_ms_beside_script", script["plain"], "ms")
 
     if "loop" in groups:
         with phase("loop"), sqlite_database() as url:

@@ -48,10 +48,20 @@ def make_engine(url: str | None = None) -> Engine:
 
 
 def install_sqlite_pragmas(engine: Engine) -> None:
-    """Foreign keys, a busy timeout, and WAL with NORMAL sync.
+    """Foreign keys, a busy timeout, WAL with NORMAL sync, and savepoints that nest.
 
     WAL lets readers run beside the writer; NORMAL syncs at checkpoints rather than every
     commit, which survives a crash of the application (not of the machine) without loss.
+
+    pysqlite emits BEGIN only before the first INSERT, UPDATE or DELETE, so a SAVEPOINT that
+    comes first would itself start the transaction and its RELEASE would commit it: an engine
+    step's savepoint would commit half a command. SQLAlchemy's documented workaround (its
+    SQLite notes, "Serializable isolation / Savepoints / Transactional DDL") emits BEGIN for
+    every transaction; that also holds a read snapshot from the first SELECT, so a command
+    whose snapshot went stale before its first write fails at once with "database is locked"
+    instead of waiting its turn (racing timer workers then skip timers). The same event
+    mechanism is used here more narrowly: BEGIN is emitted just before a SAVEPOINT when
+    pysqlite has not begun the transaction yet, and nothing else changes.
     """
     if engine.dialect.name != "sqlite":
         return
@@ -64,6 +74,11 @@ def install_sqlite_pragmas(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    @sa.event.listens_for(engine, "savepoint")
+    def _begin_before_savepoint(connection, _name) -> None:  # noqa: ANN001
+        if not connection.connection.dbapi_connection.in_transaction:
+            connection.exec_driver_sql("BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -24,7 +24,9 @@ from .parsing import (
     FileProblem,
     FileRefused,
     ModelFile,
+    check_decision_code,
     check_designer_code,
+    check_executable,
     check_flows,
     describe,
     element_line,
@@ -188,6 +190,11 @@ def _add_model(parser: SpiffBpmnParser, model: ModelFile) -> None:
         raise FileRefused(_problem_from_validation(model, exc)) from None
     except etree.LxmlError as exc:
         raise FileRefused(FileProblem(model.name, f"invalid document: {exc}")) from None
+    except (MemoryError, RecursionError):
+        message = "the document is nested too deeply to read"
+        raise FileRefused(
+            FileProblem(model.name, message, model.root.sourceline, describe(model.root))
+        ) from None
 
 
 def _stored_models(
@@ -246,8 +253,11 @@ def check_files(files: list[tuple[str, bytes]]) -> tuple[list[ModelFile], list[F
         try:
             model = read_model_file(name, content)
             if model.kind == "bpmn":
+                check_executable(model)
                 check_flows(model)
                 check_designer_code(model)
+            else:
+                check_decision_code(model)
             models.append(model)
         except FileRefused as exc:
             problems.append(exc.problem)

@@ -2,11 +2,13 @@
 
 lxml's defaults resolve entities; a hostile file could read local files or expand an entity
 bomb. Files here are parsed with entities, DTDs and the network off and a size limit, and a
-document with a DOCTYPE is refused before lxml sees it.
+document whose parsed tree has a DOCTYPE (entity declarations live only there) is refused,
+whatever encoding it was written in: a byte pattern would miss a UTF-16 file.
 """
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 
@@ -28,7 +30,10 @@ ISO_DURATION = re.compile(
     r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
 )
 _UNQUOTED_TIME = re.compile(r"^(R\d*/)?(P[0-9YMWDTHS.]+|\d{4}-\d{2}-\d{2}\S*)(/\S+)?$")
-_DOCTYPE = re.compile(rb"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
+_UTF8_NAMES = {"UTF-8", "UTF8", "US-ASCII", "ASCII"}
+# DMN input entries: "?" outside quotes stands for the input, as SpiffWorkflow's DMNEngine has it.
+_DMN_QUESTION = re.compile(r"(\?)(?=(?:[^\'\"]|[\'\"][^\'\"]*[\'\"])*$)")
 
 
 @dataclass
@@ -87,20 +92,20 @@ def read_model_file(name: str, content: bytes) -> ModelFile:
     if len(content) > MAX_FILE_BYTES:
         raise FileRefused(FileProblem(name, f"file is larger than {MAX_FILE_BYTES} bytes"))
     try:
-        content.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = content[: exc.start].count(b"\n") + 1
-        raise FileRefused(FileProblem(name, "file is not UTF-8 text", line)) from None
-    match = _DOCTYPE.search(content)
-    if match:
-        line = content[: match.start()].count(b"\n") + 1
-        raise FileRefused(
-            FileProblem(name, "DOCTYPE and entity declarations are not allowed", line)
-        )
-    try:
         root = etree.fromstring(content, safe_parser())
     except etree.XMLSyntaxError as exc:
+        if _doctype_line(content, None):  # an entity it could not resolve, a <!doctype>, ...
+            raise _doctype_refusal(name, content, None) from None
+        _refuse_if_not_utf8(name, content)
         raise FileRefused(FileProblem(name, f"malformed XML: {exc.msg}", exc.lineno)) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise _doctype_refusal(name, content, docinfo.encoding)
+    _refuse_if_not_utf8(name, content)
+    encoding = docinfo.encoding or "UTF-8"
+    if encoding.upper() not in _UTF8_NAMES or b"\0" in content:
+        message = f"file is not UTF-8 text (it is {encoding}); save it as UTF-8"
+        raise FileRefused(FileProblem(name, message))
     namespace = etree.QName(root).namespace
     if namespace == BPMN_NS and etree.QName(root).localname == "definitions":
         kind = "bpmn"
@@ -111,6 +116,35 @@ def read_model_file(name: str, content: bytes) -> ModelFile:
             FileProblem(name, "not a BPMN 2.0 or DMN definitions document", root.sourceline)
         )
     return ModelFile(name, content, kind, root)
+
+
+def _refuse_if_not_utf8(name: str, content: bytes) -> None:
+    try:
+        content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = content[: exc.start].count(b"\n") + 1
+        raise FileRefused(FileProblem(name, "file is not UTF-8 text", line)) from None
+
+
+def _doctype_refusal(name: str, content: bytes, encoding: str | None) -> FileRefused:
+    line = _doctype_line(content, encoding)
+    return FileRefused(FileProblem(name, "DOCTYPE and entity declarations are not allowed", line))
+
+
+def _doctype_line(content: bytes, encoding: str | None) -> int | None:
+    """Where a DOCTYPE stands, read in the encoding the parser found (or, when it could not
+    parse the file, in UTF-8 and UTF-16); None when there is none."""
+    for codec in (encoding, "utf-8", "utf-16", "utf-16-le", "utf-16-be"):
+        if codec is None:
+            continue
+        try:
+            text = content.decode(codec, errors="replace")
+        except LookupError:
+            continue
+        match = _DOCTYPE.search(text)
+        if match:
+            return text[: match.start()].count("\n") + 1
+    return None
 
 
 def describe(element: etree._Element) -> str:
@@ -225,3 +259,70 @@ def _check_property(file: str, prop: etree._Element) -> None:
                     describe(found),
                 )
             )
+
+
+def check_executable(model: ModelFile) -> None:
+    """Refuse a BPMN file that deploys nothing anyone could start or call."""
+    processes = model.root.findall("bpmn:process", NSMAP)
+    if any(p.get("isExecutable", "true") != "false" for p in processes):
+        return
+    where = processes[0] if processes else model.root
+    message = (
+        'no process in this file is executable (isExecutable="false" everywhere)'
+        if processes
+        else "the file holds no process"
+    )
+    raise FileRefused(FileProblem(model.name, message, where.sourceline, describe(where)))
+
+
+def _dmn_text(element: etree._Element) -> str | None:
+    text = element.find("{*}text")
+    return text.text if text is not None else None
+
+
+def _dmn_condition(input_expression: str, entry: str, file: str, element: etree._Element) -> str:
+    """The expression SpiffWorkflow's DMNEngine builds from an input entry at run time."""
+    match = _DMN_QUESTION.sub("dmninputexpr", entry)
+    if "dmninputexpr" in match:
+        return match
+    try:
+        ast.parse(entry)
+    except SyntaxError:
+        return input_expression + entry
+    except (MemoryError, RecursionError):
+        raise FileRefused(
+            FileProblem(
+                file,
+                "input entry does not compile: the code is nested too deeply to compile",
+                element.sourceline,
+                describe(owner(element)),
+            )
+        ) from None
+    return f"({input_expression}) == ({entry})"
+
+
+def check_decision_code(model: ModelFile) -> None:
+    """Refuse a DMN file whose input expressions, input entries or output entries would
+    not compile, the way a script's are refused, naming the cell."""
+    name = model.name
+    for table in model.root.iter("{*}decisionTable"):
+        inputs = []
+        for column in table.iterfind("{*}input"):
+            expression = column.find("{*}inputExpression")
+            text = _dmn_text(expression) if expression is not None else None
+            if text is not None and text.strip():
+                _check(name, expression, text, "eval", "input expression")
+            inputs.append(text if text and text.strip() else "dmninput")
+        for rule in table.iterfind("{*}rule"):
+            for index, entry in enumerate(rule.iterfind("{*}inputEntry")):
+                text = (_dmn_text(entry) or "").strip()
+                if not text or text == "-":
+                    continue
+                column = inputs[index] if index < len(inputs) else "dmninput"
+                _check(
+                    name, entry, _dmn_condition(column, text, name, entry), "eval", "input entry"
+                )
+            for entry in rule.iterfind("{*}outputEntry"):
+                text = _dmn_text(entry)
+                if text is not None and text.strip():
+                    _check(name, entry, text, "eval", "output entry")

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from SpiffWorkflow.bpmn.specs.mixins.script_task import ScriptEngineTask
+from SpiffWorkflow.bpmn.specs.mixins.service_task import ServiceTask
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
@@ -29,6 +30,7 @@ from .models import (
     utcnow,
 )
 from .org import find_unit
+from .services import bound_session
 from .state import dump_workflow, load_workflow, prune_history, spec_cache
 
 MAX_VALUE_CHARS = 2000
@@ -93,23 +95,60 @@ def _needs_snapshot(task: Any) -> bool:
     )
 
 
+def _may_write(task: Any) -> bool:
+    """Steps that can write to the database: service tasks, whose operations use the
+    command's session. Scripts, conditions and gateways only touch task data."""
+    return isinstance(task.task_spec, ServiceTask)
+
+
+class _SessionUnusable(Exception):
+    """The session failed before a step began (flushing earlier work for its savepoint):
+    the command's own error, not the step's."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
 def run_engine_steps(workflow: BpmnWorkflow) -> StepFailure | None:
     """Run automatic steps until only human tasks and waits remain; catch the first failure.
 
     A step that fails while running is left in ERROR with the data it started with, so a
     retry runs it again from the same point; everything that ran before it stays done.
+
+    A step that can write to the database (a service task) runs in a SAVEPOINT of the
+    command's session: when it fails, what its operation wrote is rolled back with it, and
+    the incident is recorded in the command's transaction, which commits. Other steps get
+    no savepoint: on PostgreSQL each SAVEPOINT and RELEASE is a round trip, and a script or
+    condition only changes task data, which the snapshot taken here restores.
     """
     snapshots: dict[Any, dict] = {}
     running: list[Any] = []
+    session = bound_session()
+    savepoint: list[Any] = []
 
     def before(task: Any) -> None:
         running[:] = [task]
         if _needs_snapshot(task):
             snapshots[task.id] = deepcopy(task.data)
+        if session is not None and _may_write(task):
+            try:
+                savepoint[:] = [session.begin_nested()]
+            except Exception as exc:
+                raise _SessionUnusable(exc) from exc
+
+    def after(task: Any) -> None:
+        if savepoint:
+            savepoint[0].commit()  # RELEASE; the operation's writes were flushed in its step
+            savepoint.clear()
 
     try:
-        workflow.do_engine_steps(will_complete_task=before)
+        workflow.do_engine_steps(will_complete_task=before, did_complete_task=after)
+    except _SessionUnusable as unusable:
+        raise unusable.error from None
     except Exception as exc:  # a designer's script, condition or service failed
+        if savepoint:
+            savepoint.pop().rollback()
         failure = step_failure(workflow, exc, running[0] if running else None)
         if failure.phase == "run" and failure.task is not None and failure.task.id in snapshots:
             failure.task.data = snapshots[failure.task.id]

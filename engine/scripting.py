@@ -1,325 +1,261 @@
-"""The restricted environment in which designer-written scripts and expressions run.
+"""The script environment SpiffWorkflow calls: designer code runs in the sandbox process.
 
-SpiffWorkflow evaluates conditions, timer expressions and scripts with plain ``eval``/``exec``;
-restricting builtins alone is not a sandbox. Here every source is compiled by RestrictedPython
-(no imports, no names or attributes starting with an underscore, guarded attribute and item
-access), its builtins are a short allow-list, operators that can exhaust memory are bounded,
-and a trace function stops code that runs past its time limit.
+SpiffWorkflow hands every script, condition, timer expression, DMN cell and (through
+``projection``) title and dueIn expression to ``evaluate``/``execute`` with the task data as
+context. Here each is compiled under RestrictedPython in this process (refused code never
+leaves it), then run in a worker of ``sandbox.pool`` with only the data variables the code
+names, copied there and back as tagged JSON. A worker is bounded in memory (``RLIMIT_AS``)
+and, by the parent's wall clock, in time even inside one C call; an expression cannot change
+the task data, because it only ever sees a copy.
+
+Cheap things stay cheap: an expression that is a plain literal (``"PT4H"``, ``50``) or a bare
+variable name is answered here without a round trip, since it computes nothing.
 """
 
 from __future__ import annotations
 
 import ast
-import datetime as _dt
 import functools
-import json
-import re
-import sys
-import time
+import os
+import threading
 from collections.abc import Callable, Mapping
-from types import ModuleType, SimpleNamespace
+from dataclasses import dataclass
 from typing import Any
 
-from RestrictedPython import RestrictingNodeTransformer, compile_restricted, safe_builtins
-from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getiter
-from RestrictedPython.Guards import (
-    full_write_guard,
-    guarded_iter_unpack_sequence,
-    guarded_unpack_sequence,
-)
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 from .errors import ScriptError
-from .script_guards import (
-    MAX_SEQUENCE,
-    SAFE_MATH,
-    bounded_range,
-    guarded_binop,
-    guarded_getattr,
-    guarded_inplace,
-    guarded_pow,
-)
+from .sandbox import codec
+from .sandbox.pool import SandboxPool
+from .sandbox.restricted import check_expression, check_script, code_names, compile_source
 
-SCRIPT_FILENAME = "<bpmn-script>"
+__all__ = [
+    "DEFAULT_MEMORY_MB",
+    "DEFAULT_TIME_LIMIT_S",
+    "RestrictedEnvironment",
+    "check_expression",
+    "check_script",
+]
+
 DEFAULT_TIME_LIMIT_S = 2.0
-MAX_STORED_CHARS = 1_000_000
-
-_BANNED_BUILTINS = {
-    "setattr",
-    "delattr",
-    "__build_class__",
-    "id",
-    "hash",
-    "_getattr_",
-    "pow",
-    "BaseException",
-    "KeyboardInterrupt",
-    "SystemExit",
-    "GeneratorExit",
+DEFAULT_MEMORY_MB = 256
+DEFAULT_WORKERS = 4
+MAX_STORED_CHARS = codec.MAX_STORED_CHARS
+_NOTHING = object()
+_LITERAL_TYPES = (str, int, float, bool, type(None))
+# Errors a script may raise that keep their type on this side; anything else is a ScriptError.
+_REBUILT = {
+    cls.__name__: cls
+    for cls in (
+        ArithmeticError,
+        AssertionError,
+        AttributeError,
+        Exception,
+        IndexError,
+        KeyError,
+        LookupError,
+        NameError,
+        NotImplementedError,
+        OverflowError,
+        RecursionError,
+        RuntimeError,
+        StopIteration,
+        TypeError,
+        UnboundLocalError,
+        UnicodeError,
+        ValueError,
+        ZeroDivisionError,
+    )
 }
-# Exceptions an ``except`` clause may name: all derive from Exception, so none can catch
-# the time limit, and all are builtins, so evaluating the clause can never itself fail.
-CATCHABLE = frozenset(
-    {
-        "Exception",
-        "ArithmeticError",
-        "AssertionError",
-        "AttributeError",
-        "IndexError",
-        "KeyError",
-        "LookupError",
-        "NameError",
-        "OverflowError",
-        "TypeError",
-        "ValueError",
-        "ZeroDivisionError",
-    }
-)
 
 
-class ScriptTimeout(BaseException):
-    """Raised by the trace function; a BaseException so no allowed ``except`` catches it."""
+def _setting(name: str, default: float, cast: Callable[[str], float]) -> Any:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise ScriptError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ScriptError(f"{name} must be above zero")
+    return value
 
 
-class _Policy(RestrictingNodeTransformer):
-    """RestrictedPython's policy, plus size guards on operators and safe exception handling."""
+def configured_time_limit_s() -> float:
+    """``CSM_SCRIPT_TIME_LIMIT_S``: seconds one script or expression may run (default 2)."""
+    return _setting("CSM_SCRIPT_TIME_LIMIT_S", DEFAULT_TIME_LIMIT_S, float)
 
-    _GUARDED = {ast.Add: "add", ast.Pow: "pow", ast.Mult: "mult", ast.LShift: "lshift"}
 
-    def visit_Import(self, node: ast.Import) -> ast.AST:
-        self.error(node, "imports are not allowed; ask for a service-task operation instead")
-        return node
+def configured_memory_mb() -> int:
+    """``CSM_SCRIPT_MEMORY_MB``: memory a run may take above the worker's baseline (256)."""
+    return _setting("CSM_SCRIPT_MEMORY_MB", DEFAULT_MEMORY_MB, int)
 
-    def visit_ImportFrom(self, node: ast.ImportFrom) -> ast.AST:
-        self.error(node, "imports are not allowed; ask for a service-task operation instead")
-        return node
 
-    def visit_Try(self, node: ast.Try) -> ast.AST:
-        if node.finalbody:
-            self.error(node, "finally is not allowed in scripts")
-        for handler in node.handlers:
-            names = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-            if not all(isinstance(n, ast.Name) and n.id in CATCHABLE for n in names):
-                self.error(
-                    handler,
-                    "except must name built-in exceptions such as ValueError or Exception",
-                )
-        return self.node_contents_visit(node)
+_pool_lock = threading.Lock()
+_pool: SandboxPool | None = None
 
-    def visit_TryStar(self, node: ast.AST) -> ast.AST:
-        self.error(node, "except* is not allowed in scripts")
-        return node
 
-    def visit_With(self, node: ast.With) -> ast.AST:
-        self.error(node, "with is not allowed in scripts")
-        return node
+def shared_pool() -> SandboxPool:
+    """This process's pool (``CSM_SCRIPT_WORKERS`` workers at most, default 4)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = SandboxPool(_setting("CSM_SCRIPT_WORKERS", DEFAULT_WORKERS, int))
+        return _pool
 
-    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
-        spec = node.format_spec
-        if spec is not None and not all(isinstance(v, ast.Constant) for v in spec.values):
-            self.error(node, "format specifications must be written out, not computed")
-        elif spec is not None and any(
-            len(d) > 4 for v in spec.values for d in re.findall(r"\d+", str(v.value))
-        ):
-            self.error(node, "format widths above 9999 are not allowed")
-        return self.node_contents_visit(node)
 
-    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
-        node = self.node_contents_visit(node)
-        name = self._GUARDED.get(type(node.op))
-        if name is None:
-            return node
-        call = ast.Call(
-            func=ast.Name(id="_binop_", ctx=ast.Load()),
-            args=[ast.Constant(name), node.left, node.right],
-            keywords=[],
-        )
-        return ast.fix_missing_locations(ast.copy_location(call, node))
+@dataclass(frozen=True)
+class _Plan:
+    """What running a source needs: the names it can reach, or the answer without running."""
+
+    names: frozenset[str]
+    literal: Any = _NOTHING
+    name: str | None = None
 
 
 @functools.lru_cache(maxsize=4096)
-def compile_source(source: str, mode: str) -> Any:
-    """Compile restricted code once per distinct source; raise ScriptError when refused."""
-    try:
-        return compile_restricted(source, filename=SCRIPT_FILENAME, mode=mode, policy=_Policy)
-    except SyntaxError as exc:
-        raise ScriptError(_syntax_message(exc)) from None
-
-
-def _syntax_message(exc: SyntaxError) -> str:
-    first = exc.args[0] if exc.args else str(exc)
-    if isinstance(first, list | tuple):
-        return "; ".join(str(item) for item in first)
-    return str(first)
-
-
-def check_expression(source: str) -> None:
-    """Raise ScriptError when an expression would not compile under the restrictions."""
-    compile_source(source, "eval")
-
-
-def check_script(source: str) -> None:
-    compile_source(source, "exec")
-
-
-def _safe_builtins() -> dict[str, Any]:
-    names = {k: v for k, v in safe_builtins.items() if k not in _BANNED_BUILTINS}
-    names.update(
-        dict=dict,
-        list=list,
-        tuple=tuple,
-        set=set,
-        frozenset=frozenset,
-        sorted=sorted,
-        reversed=reversed,
-        min=min,
-        max=max,
-        sum=sum,
-        any=any,
-        all=all,
-        enumerate=enumerate,
-        zip=zip,
-        map=map,
-        filter=filter,
-        range=bounded_range,
-        pow=guarded_pow,
-    )
-    return names
-
-
-class _Deadline:
-    """A trace function that stops designer code which runs past its time limit."""
-
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.seconds = seconds
-
-    def global_trace(self, frame: Any, event: str, arg: Any) -> Any:
-        if frame.f_code.co_filename == SCRIPT_FILENAME:
-            # A loop that never leaves its line (``while True: pass``) emits no line events,
-            # so the deadline is checked on every opcode of designer code.
-            frame.f_trace_opcodes = True
-            return self.local_trace
-        return None
-
-    def local_trace(self, frame: Any, event: str, arg: Any) -> Any:
-        if time.monotonic() > self.deadline:
-            raise ScriptTimeout
-        return self.local_trace
-
-
-def _json_default(value: Any) -> Any:
-    """What SpiffWorkflow's serializer does with values JSON lacks; anything else is refused."""
-    if isinstance(value, _dt.datetime | _dt.timedelta):
-        return str(value)
-    if isinstance(value, set):
-        return list(value)
-    raise TypeError(f"a value of type {type(value).__name__}")
-
-
-def _check_storable(values: Mapping[str, Any]) -> None:
-    """Refuse a script that leaves values JSON cannot hold (zip, dict keys, dates, NaN, ...)
-    or more than MAX_STORED_CHARS of data."""
-    bad = {}
-    stored = 0
-    for key, value in values.items():
-        if isinstance(value, list | tuple | dict | set | str) and len(value) > MAX_SEQUENCE:
-            bad[key] = f"more than {MAX_SEQUENCE:,} items"
-            continue
+def _plan(source: str, mode: str) -> _Plan:
+    code = compile_source(source, mode)  # refuses here what the sandbox would refuse
+    names = code_names(code)
+    if mode != "eval":
+        return _Plan(names)
+    body = ast.parse(source.strip(), mode="eval").body
+    if isinstance(body, ast.Name):
+        return _Plan(names, name=body.id)
+    if isinstance(body, ast.Constant | ast.UnaryOp):
         try:
-            stored += len(json.dumps(value, default=_json_default, allow_nan=False))
-        except (TypeError, ValueError, RecursionError) as exc:
-            bad[key] = str(exc).removeprefix("Object of type ")
-    if stored > MAX_STORED_CHARS and not bad:
-        raise ScriptError(f"the script leaves more than {MAX_STORED_CHARS:,} characters of data")
+            value = ast.literal_eval(body)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            return _Plan(names)
+        if type(value) in _LITERAL_TYPES:
+            return _Plan(names, literal=value)
+    return _Plan(names)
+
+
+def _rebuild(error: Mapping[str, Any], memory_mb: int) -> Exception:
+    """The worker's report of an error, as an exception of this process."""
+    kind, args = error.get("type"), list(error.get("args") or [])
+    if kind == "MemoryError":
+        return ScriptError(f"script exceeded its memory limit of {memory_mb} MB")
+    if kind == "ScriptError":
+        return ScriptError(*args)
+    cls = _REBUILT.get(kind)
+    try:
+        exc = cls(*args) if cls is not None else None
+    except TypeError:
+        exc = None
+    if exc is None:
+        exc = ScriptError(f"{kind}: {', '.join(map(str, args))}")
+    if error.get("line"):
+        exc.add_note(f"script line {error['line']}")
+    return exc
+
+
+def _copy(value: Any) -> Any:
+    """A value of the task data as the sandbox would answer it: a checked copy."""
+    if type(value) in _LITERAL_TYPES:
+        return value
+    try:
+        return codec.loads(codec.dumps(codec.encode_value(value, budget=MAX_STORED_CHARS)))
+    except codec.Refused as exc:
+        raise ScriptError(f"the expression gives {exc}, which the process cannot use") from None
+    except codec.TooLarge:
+        raise ScriptError(
+            f"the expression gives more than {MAX_STORED_CHARS:,} characters of data"
+        ) from None
+
+
+def _inputs(values: Mapping[str, Any] | None, names: frozenset[str]) -> dict[str, Any]:
+    """The variables the code names, encoded for the worker; refuse cyclic or huge ones."""
+    if not values:
+        return {}
+    chosen = {k: values[k] for k in names if k in values}
+    try:
+        encoded, bad = codec.encode(chosen, budget=codec.MAX_INPUT_CHARS)
+    except codec.TooLarge:
+        raise ScriptError(
+            f"the data this code reads is larger than {codec.MAX_INPUT_CHARS:,} characters"
+        ) from None
     if bad:
         listed = "; ".join(f"{key!r}: {why}" for key, why in sorted(bad.items()))
-        raise ScriptError(
-            f"cannot keep these variables in the process data ({listed}); "
-            "convert them, e.g. with list() or str(), or delete them with del"
-        )
+        raise ScriptError(f"cannot hand these variables to the code ({listed})")
+    return encoded
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
-    """A SpiffWorkflow script environment that runs everything through RestrictedPython."""
+    """A SpiffWorkflow script environment that runs everything in the sandbox.
+
+    ``time_limit_s`` and ``memory_mb`` default to ``CSM_SCRIPT_TIME_LIMIT_S`` and
+    ``CSM_SCRIPT_MEMORY_MB``; ``pool`` to this process's shared pool.
+    """
 
     def __init__(
         self,
-        helpers: Mapping[str, Any] | None = None,
-        time_limit_s: float = DEFAULT_TIME_LIMIT_S,
+        time_limit_s: float | None = None,
+        memory_mb: int | None = None,
         service_caller: Callable[..., str] | None = None,
+        pool: SandboxPool | None = None,
     ) -> None:
-        base = {
-            "__builtins__": _safe_builtins(),
-            "_getattr_": guarded_getattr,
-            "_getitem_": default_guarded_getitem,
-            "_getiter_": default_guarded_getiter,
-            "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
-            "_unpack_sequence_": guarded_unpack_sequence,
-            "_write_": full_write_guard,
-            "_inplacevar_": guarded_inplace,
-            "_binop_": guarded_binop,
-            "datetime": _dt.datetime,
-            "date": _dt.date,
-            "timedelta": _dt.timedelta,
-            "timezone": _dt.timezone,
-            "math": SAFE_MATH,
-            "json_dumps": json.dumps,
-            "json_loads": json.loads,
-        }
-        base.update(helpers or {})
-        super().__init__(base)
-        self.time_limit_s = time_limit_s
+        super().__init__({})
+        self.time_limit_s = time_limit_s if time_limit_s is not None else configured_time_limit_s()
+        self.memory_mb = memory_mb if memory_mb is not None else configured_memory_mb()
         self.service_caller = service_caller
+        self._pool = pool
 
-    def _run(self, code: Any, namespace: dict[str, Any]) -> Any:
-        deadline = _Deadline(self.time_limit_s)
-        previous = sys.gettrace()
-        sys.settrace(deadline.global_trace)
-        try:
-            result = eval(code, namespace)  # noqa: S307 - compiled by RestrictedPython above
-        except ScriptTimeout:
-            result = None
-        finally:
-            sys.settrace(previous)
-        if time.monotonic() > deadline.deadline:
-            raise ScriptError(f"script exceeded its time limit of {self.time_limit_s:g} s")
-        return result
+    @property
+    def pool(self) -> SandboxPool:
+        return self._pool if self._pool is not None else shared_pool()
+
+    def _run(self, request: dict[str, Any]) -> Any:
+        answer = self.pool.run(request, time_limit_s=self.time_limit_s, memory_mb=self.memory_mb)
+        if not isinstance(answer, dict) or not answer.get("ok"):
+            error = answer.get("error") if isinstance(answer, dict) else None
+            raise _rebuild(error if isinstance(error, dict) else {}, self.memory_mb)
+        return answer
 
     def evaluate(
         self, expression: str, context: Mapping[str, Any], external_context: Mapping | None = None
     ) -> Any:
-        code = compile_source(expression, "eval")
-        namespace = dict(self.globals)
-        namespace.update(external_context or {})
-        namespace.update(context)
-        return self._run(code, namespace)
+        plan = _plan(expression, "eval")
+        if plan.literal is not _NOTHING:
+            return plan.literal
+        if plan.name is not None:
+            for scope in (context, external_context or {}):
+                if plan.name in scope:
+                    return _copy(scope[plan.name])
+        answer = self._run(
+            {
+                "op": "evaluate",
+                "source": expression,
+                "data": _inputs(context, plan.names),
+                "external": _inputs(external_context, plan.names),
+            }
+        )
+        return answer.get("value")
 
     def execute(
         self, script: str, context: dict[str, Any], external_context: Mapping | None = None
     ) -> bool:
-        code = compile_source(script, "exec")
-        injected = dict(self.globals)
-        injected.update(external_context or {})
-        namespace = dict(injected)
-        namespace.update(context)
-        self._run(code, namespace)
-        updates = {}
-        for key, value in namespace.items():
-            if key in injected and key not in context and namespace[key] is injected[key]:
-                continue
-            if (
-                key == "__builtins__"
-                or callable(value)
-                or isinstance(value, ModuleType | SimpleNamespace)
-            ):
-                continue
-            updates[key] = value
-        _check_storable(updates)
-        for key in list(context):
-            if key not in namespace:
-                del context[key]
-        context.update(updates)
+        plan = _plan(script, "exec")
+        answer = self._run(
+            {
+                "op": "execute",
+                "source": script,
+                "data": _inputs(context, plan.names),
+                "external": _inputs(external_context, plan.names),
+            }
+        )
+        data, deleted = answer.get("data"), answer.get("deleted")
+        if (
+            not isinstance(data, dict)
+            or not isinstance(deleted, list)
+            or not all(type(key) is str for key in [*data, *deleted])
+        ):
+            raise ScriptError("the script's sandbox sent an answer that cannot be read")
+        for key in deleted:
+            context.pop(key, None)
+        context.update(data)
         return True
 
     def call_service(self, context: Mapping[str, Any], **kwargs: Any) -> str:

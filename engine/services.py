@@ -31,6 +31,11 @@ def command_session_bound(session: Session) -> Iterator[None]:
         _session.reset(token)
 
 
+def bound_session() -> Session | None:
+    """The running command's session, or None outside a command."""
+    return _session.get()
+
+
 def command_session() -> Session:
     """The session of the command whose step calls the operation.
 

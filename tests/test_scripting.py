@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,6 +16,7 @@ from engine.parsing import (
     check_designer_code,
     read_model_file,
 )
+from engine.sandbox.pool import SandboxPool
 from engine.scripting import RestrictedEnvironment, check_expression, check_script
 
 
@@ -325,7 +326,7 @@ def test_bpmn_and_dmn_files_are_recognised():
     assert read_model_file("visit_fee.dmn", dmn).kind == "dmn"
 
 
-def test_external_entity_is_refused_before_parsing():
+def test_external_entity_is_refused_naming_its_line():
     content = XML + (
         b'<!DOCTYPE d [<!ENTITY xxe SYSTEM "file:///etc/passwd">]>\n'
         b'<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL">'
@@ -487,3 +488,53 @@ def test_expensive_math_functions_are_not_offered(env):
 def test_a_script_may_not_leave_more_data_than_the_limit(env):
     with pytest.raises(ScriptError, match="characters of data"):
         env.execute("rows = ['x' * 900000, 'y' * 900000]", {})
+
+
+# --- crossing into the sandbox process ------------------------------------------------------
+
+
+def test_literals_and_bare_names_are_answered_without_a_sandbox_process():
+    quiet = RestrictedEnvironment(pool=SandboxPool(1))
+
+    assert quiet.evaluate('"PT4H"', {}) == "PT4H"
+    assert quiet.evaluate("-5", {}) == -5
+    assert quiet.evaluate("order", {"order": {"lines": [1, 2]}}) == {"lines": [1, 2]}
+
+    assert quiet.pool.workers() == []
+
+
+def test_a_bare_name_answers_a_copy_of_the_data(env):
+    data = {"lines": [1, 2]}
+    answer = env.evaluate("lines", data)
+    answer.append(3)
+    assert data == {"lines": [1, 2]}
+
+
+def test_values_json_lacks_cross_both_ways_unchanged(env):
+    data = {
+        "when": datetime(2030, 1, 2, 3, 4, 5),
+        "took": timedelta(days=1, seconds=2),
+        "tags": {"a", "b"},
+        "pair": (1, "x"),
+        "by_number": {1: "one", 2: "two"},
+        "tagged_looking": {"$": "datetime", "v": "2030-01-01"},
+        "big": 2**20000,
+    }
+    original = dict(data)
+
+    env.execute("later = when + took\nsize = len(tags) + len(pair) + len(by_number)", data)
+
+    assert data == {**original, "later": datetime(2030, 1, 3, 3, 4, 7), "size": 6}
+    assert env.evaluate("tagged_looking['$']", data) == "datetime"
+
+
+def test_a_script_error_keeps_its_type_and_names_the_line(env):
+    with pytest.raises(ZeroDivisionError) as raised:
+        env.execute("a = 1\nb = a / 0", {})
+    assert raised.value.__notes__ == ["script line 2"]
+
+
+def test_deeply_nested_source_is_refused_not_crashed_on():
+    for source in ("1" + "+1" * 100000, "-" * 100000 + "1", "(" * 100000 + "1" + ")" * 100000):
+        with pytest.raises(ScriptError):
+            check_expression(source)
