@@ -1,7 +1,8 @@
 """The security headers every answer carries, set in one place (``create_app``).
 
 HTML pages get a Content-Security-Policy that allows only this site's own script files: no
-inline script, no ``eval``, no inline styles, no plugins, no framing by other sites. Pages pass
+inline script, no ``eval``, no inline styles, no plugins, no framing by other sites. The
+decision-table editor alone also allows style attributes, which dmn-js draws with. Pages pass
 data to scripts through ``data-`` attributes and ``<script type="application/json">`` blocks,
 which the policy does not run. Every other answer (JSON, files, images) gets a policy that
 allows nothing, so a file opened directly in the browser cannot run anything either. A view
@@ -30,6 +31,8 @@ PAGE_POLICY = "; ".join(
         "frame-ancestors 'self'",
     )
 )
+# dmn-js draws its decision table with style attributes (no script, no <style>): its page only
+STYLE_ATTRIBUTES_POLICY = PAGE_POLICY + "; style-src-attr 'unsafe-inline'"
 FILE_POLICY = "default-src 'none'; frame-ancestors 'self'; sandbox"
 REFERRER_POLICY = "same-origin"
 
@@ -40,6 +43,12 @@ class SessionInterface(SecureCookieSessionInterface):
     def get_cookie_secure(self, app: Flask) -> bool:
         configured = super().get_cookie_secure(app)
         return configured or (has_request_context() and request.is_secure)
+
+
+def allow_style_attributes(response: Response) -> Response:
+    """The page policy plus inline style attributes, for a page whose editor needs them."""
+    response.headers["Content-Security-Policy"] = STYLE_ATTRIBUTES_POLICY
+    return response
 
 
 def add_headers(response: Response) -> Response:

@@ -10,9 +10,11 @@ import pytest
 from flask import Flask
 
 from tests.ui import conftest as ui_fixtures
+from tests.ui import pages
 from webapp.headers import FILE_POLICY
 
 make_ui_app = ui_fixtures.make_ui_app  # the fixture: a new app on a fresh SQLite database
+world = pages.world  # the fixture: the demo world on SQLite and PostgreSQL
 TEMPLATES = Path(__file__).resolve().parents[2] / "webapp" / "templates"
 
 
@@ -129,3 +131,21 @@ def test_json_in_an_attribute_is_single_quoted() -> None:
     """Jinja's tojson escapes < > & ' but not ": only a single-quoted attribute holds it."""
     pattern = re.compile(r"""="\{\{[^}]*\|\s*tojson""")
     assert [name for name, text in _templates() if pattern.search(text)] == []
+
+
+def test_only_the_decision_editor_allows_style_attributes_and_never_inline_script(
+    world: pages.World,
+) -> None:
+    client = world.client("designer")
+    editor = client.get("/decisions/service_fee/edit")
+    assert editor.status_code == 200
+    policy = _directives(editor.headers["Content-Security-Policy"])
+    assert policy["style-src-attr"] == ["'unsafe-inline'"]
+    assert policy["script-src"] == ["'self'"] and policy["style-src"] == ["'self'"]
+    assert "style-src-attr" not in client.get("/tasks").headers["Content-Security-Policy"]
+
+
+def test_a_downloaded_model_file_keeps_its_own_sandbox_policy(world: pages.World) -> None:
+    download = world.client("manager").get("/definitions/service_fee/1/source")
+    assert download.status_code == 200
+    assert download.headers["Content-Security-Policy"] == "sandbox; default-src 'none'"

@@ -3,13 +3,14 @@ version, checked exactly as ``csm deploy`` checks it."""
 
 from __future__ import annotations
 
-from flask import redirect, render_template, request, url_for
+from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from lxml import etree
 
 from engine.models import ProcessDefinition
 from engine.parsing import DMN_NAMESPACES, FileProblem, FileRefused, read_model_file
 
+from ..headers import allow_style_attributes
 from . import bp
 from .design_pages import definition_or_404, deploy_checked, flash_results
 
@@ -18,7 +19,7 @@ def _editor(definition: ProcessDefinition, xml: str, problems: list, status: int
     page = render_template(
         "definitions/decision_editor.html", definition=definition, xml=xml, problems=problems
     )
-    return page, status
+    return allow_style_attributes(make_response(page, status))
 
 
 def decision_ids(name: str, xml: bytes) -> list[str]:
