@@ -96,6 +96,9 @@ def test_a_refused_completion_keeps_no_photo(world: World, orders: Orders) -> No
     assert response.status_code == 422
     assert attachments(world) == []
     assert not list((Path(world.app.instance_path) / "uploads").glob("*"))  # nor a file
+    photos = field_block(text(response), "photos")
+    assert 'type="hidden"' not in photos  # the form offers no photo that was not kept
+    assert "请重新选择照片" in photos
 
 
 @pytest.mark.parametrize(

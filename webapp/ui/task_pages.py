@@ -118,6 +118,7 @@ def complete_task_page(task_id: str):  # noqa: ANN201
     locale = current_locale()
     form = task_form(db.session, task, locale)
     data = coerce_post(form, request.form) if form else {}
+    photos: dict[str, list[str]] = {}
     try:
         if form:  # the photos' rows are committed by the completion, or rolled back with it
             photos = stage_photos(form, request.files, current_user.username, task.org_path)
@@ -127,7 +128,10 @@ def complete_task_page(task_id: str):  # noqa: ANN201
     except InvalidInput as exc:
         db.session.rollback()
         details = exc.details if isinstance(exc.details, dict) else {}
-        errors = details.get("fields") or {"": [str(exc)]}
+        errors = dict(details.get("fields") or {"": [str(exc)]})
+        for name, ids in photos.items():  # rolled back: the form must not offer them as kept
+            data[name] = [i for i in data.get(name) or [] if i not in ids]
+            errors.setdefault(name, [_("Choose the photos again; this attempt kept none.")])
         flash(_("Please correct the marked fields."), "error")
         return render_task(_task(task_id), data, errors, 422)
     except Conflict:
