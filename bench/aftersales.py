@@ -520,7 +520,7 @@ def server(url: str, workers: int) -> Iterator[str]:
             **os.environ,
             "DATABASE_URL": url,
             "CSM_INSTANCE_DIR": instance,
-            "CSM_SECRET_KEY": "bench",
+            "CSM_SECRET_KEY": "bench-only-session-key-0123456789",
         }
         env.pop("REDIS_URL", None)
         process = subprocess.Popen(

@@ -6,15 +6,17 @@ import hashlib
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from .errors import InvalidInput
-from .models import ApiToken, Group, HumanTask, ProcessDefinition, StartGrant, User
+from .models import ApiToken, Group, HumanTask, ProcessDefinition, StartGrant, User, utcnow
 from .org import get_unit, path_within, root_unit, unit_scope
 
 SYSTEM = "system"
+TOKEN_DAYS = 90  # how long a new API token is valid unless the caller says otherwise
 ROLES = (
     "agent",
     "team_lead",
@@ -147,19 +149,32 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(sa.select(User).where(User.username == username))
 
 
-def issue_token(session: Session, user: User, name: str = "") -> str:
+def issue_token(session: Session, user: User, name: str = "", *, days: int = TOKEN_DAYS) -> str:
+    """A new bearer token for ``user``, valid for ``days``; only its hash is stored."""
     token = secrets.token_urlsafe(32)
-    session.add(ApiToken(user=user, token_hash=_hash(token), name=name))
+    session.add(
+        ApiToken(
+            user=user,
+            token_hash=_hash(token),
+            name=name,
+            expires_at=utcnow() + timedelta(days=days),
+        )
+    )
     return token
 
 
 def user_for_token(session: Session, token: str) -> User | None:
+    """The active user a token that is neither revoked nor expired belongs to, else None."""
     row = session.scalar(
         sa.select(ApiToken).where(
-            ApiToken.token_hash == _hash(token), ApiToken.revoked_at.is_(None)
+            ApiToken.token_hash == _hash(token),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
         )
     )
-    return row.user if row is not None else None
+    if row is None or not row.user.active:
+        return None
+    return row.user
 
 
 def may_start(session: Session, actor: Actor, definition: ProcessDefinition) -> bool:

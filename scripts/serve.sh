@@ -10,4 +10,6 @@ npm ci --no-audit --no-fund           # htmx, signature_pad: pinned in package-l
 .venv/bin/python scripts/vendor_assets.py >/dev/null  # into webapp/static/vendor/
 .venv/bin/csm db upgrade
 .venv/bin/csm demo
+# demo mode: the session key is generated once into instance/ (elsewhere set CSM_SECRET_KEY)
+export CSM_DEMO=1
 exec .venv/bin/csm serve --host "${HOST:-127.0.0.1}" --port "${PORT:-5000}"

@@ -60,8 +60,8 @@ def test_deploy_of_a_missing_path_exits_1(csm):
 def test_user_add_and_token_give_a_working_bearer_token(csm, session):
     assert csm("user", "add", "lina", "--group", "agents", "--group", "leads").exit_code == 0
     result = csm("user", "token", "lina")
-    token = result.output.strip()
-    assert result.exit_code == 0 and len(result.output.splitlines()) == 1
+    token = result.stdout.strip()  # the token alone on stdout; its expiry goes to stderr
+    assert result.exit_code == 0 and len(result.stdout.splitlines()) == 1
     user = user_for_token(session, token)
     assert user.username == "lina"
     assert user.group_names == ["agents", "leads"]
@@ -71,7 +71,7 @@ def test_user_add_and_token_give_a_working_bearer_token(csm, session):
 def test_user_add_updates_an_existing_user(csm, session):
     csm("user", "add", "lina", "--group", "agents")
     csm("user", "add", "lina", "--group", "outlets", "--admin")
-    token = csm("user", "token", "lina").output.strip()
+    token = csm("user", "token", "lina").stdout.strip()
     user = user_for_token(session, token)
     assert user.group_names == ["outlets"] and user.is_admin
 

@@ -1,15 +1,16 @@
 """Sign-in for the staff UI: hashed passwords, server-side sessions that expire, CSRF on
-every form, and slowing down of repeated failed sign-ins.
+every form. Repeated failed sign-ins are slowed down by ``webapp.throttle``.
 
-The session cookie carries only the id of a ``login_session`` row (Flask-Login's
-"alternative token"): signing out, an expired row or an administrator deactivating the user
-ends the session on the server, whatever the browser kept.
+The session cookie carries a random secret; the ``login_session`` row is keyed by its SHA-256,
+like API tokens, so a copy of the table lets nobody in. Signing out, an expired row or an
+administrator deactivating the user ends the session on the server, whatever the browser kept.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,27 +23,31 @@ from engine.identity import Actor, actor_for
 from engine.models import User, utcnow
 
 from .extensions import db
-from .models import LoginAttempt, LoginSession
+from .models import LoginSession
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
 
-FREE_FAILURES = 5
-FIRST_BLOCK_S = 30
-MAX_BLOCK_S = 15 * 60
 TOUCH_EVERY = timedelta(seconds=60)
 _DUMMY_HASH = generate_password_hash("not a real password")
 
 
-class SignedIn(UserMixin):
-    """The signed-in user as Flask-Login sees it: the user row plus the session row's id."""
+def session_key(secret: str) -> str:
+    """The ``login_session`` row id of the secret a cookie carries."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
-    def __init__(self, user: User, session_id: str) -> None:
+
+class SignedIn(UserMixin):
+    """The signed-in user as Flask-Login sees it: the user row plus the session's secret
+    (what the cookie keeps) and its row id (the secret's hash)."""
+
+    def __init__(self, user: User, secret: str) -> None:
         object.__setattr__(self, "user", user)
-        object.__setattr__(self, "session_id", session_id)
+        object.__setattr__(self, "secret", secret)
+        object.__setattr__(self, "session_id", session_key(secret))
 
     def get_id(self) -> str:
-        return self.session_id
+        return self.secret
 
     @property
     def actor(self) -> Actor:
@@ -72,8 +77,8 @@ def _idle() -> timedelta:
 
 
 @login_manager.user_loader
-def _load(session_id: str) -> SignedIn | None:
-    row = db.session.get(LoginSession, session_id)
+def _load(secret: str) -> SignedIn | None:
+    row = db.session.get(LoginSession, session_key(secret))
     now = utcnow()
     if row is None:
         return None
@@ -86,51 +91,25 @@ def _load(session_id: str) -> SignedIn | None:
         limit = row.created_at + timedelta(days=current_app.config["SESSION_MAX_DAYS"])
         row.last_seen_at, row.expires_at = now, min(now + _idle(), limit)
         db.session.commit()
-    return SignedIn(user, row.id)
-
-
-def blocked_for(username: str, now: datetime | None = None) -> int:
-    """Seconds until this user name may try again; 0 when it may now."""
-    now = now or utcnow()
-    row = db.session.get(LoginAttempt, username.lower())
-    if row is None or row.blocked_until is None or row.blocked_until <= now:
-        return 0
-    return int((row.blocked_until - now).total_seconds()) + 1
-
-
-def _record_failure(username: str) -> None:
-    key = username.lower()[:80]
-    row = db.session.get(LoginAttempt, key) or LoginAttempt(username=key, failures=0)
-    db.session.add(row)
-    row.failures += 1
-    row.last_failure_at = utcnow()
-    if row.failures >= FREE_FAILURES:
-        delay = min(FIRST_BLOCK_S * 2 ** (row.failures - FREE_FAILURES), MAX_BLOCK_S)
-        row.blocked_until = row.last_failure_at + timedelta(seconds=delay)
-    db.session.commit()
+    return SignedIn(user, secret)
 
 
 def authenticate(username: str, password: str) -> User | None:
-    """The user when the password is right; records a failure otherwise.
+    """The user when the name and password are right and the user is active, else None.
 
     A missing user costs the same hash check, so timing does not tell which names exist.
     """
     user = db.session.scalar(sa.select(User).where(User.username == username))
     stored = user.password_hash if user is not None and user.password_hash else _DUMMY_HASH
     ok = check_password_hash(stored, password) and user is not None and user.active
-    if not ok:
-        _record_failure(username)
-        return None
-    attempt = db.session.get(LoginAttempt, username.lower())
-    if attempt is not None:
-        db.session.delete(attempt)
-    return user
+    return user if ok else None
 
 
 def start_session(user: User) -> SignedIn:
     now = utcnow()
+    secret = secrets.token_urlsafe(32)
     row = LoginSession(
-        id=secrets.token_urlsafe(32),
+        id=session_key(secret),
         user_id=user.id,
         created_at=now,
         last_seen_at=now,
@@ -140,7 +119,7 @@ def start_session(user: User) -> SignedIn:
     )
     db.session.add(row)
     db.session.commit()
-    return SignedIn(user, row.id)
+    return SignedIn(user, secret)
 
 
 def end_session() -> None:

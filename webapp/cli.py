@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import click
@@ -14,8 +15,8 @@ from sqlalchemy.orm import Session
 from engine.commands import Deploy, execute
 from engine.db import database_url, make_engine, make_session_factory
 from engine.errors import DeploymentError, EngineError
-from engine.identity import ROLES, SYSTEM_ACTOR, find_user, issue_token, upsert_user
-from engine.models import ORG_KINDS
+from engine.identity import ROLES, SYSTEM_ACTOR, TOKEN_DAYS, find_user, issue_token, upsert_user
+from engine.models import ORG_KINDS, utcnow
 
 MODEL_SUFFIXES = (".bpmn", ".dmn")
 
@@ -133,6 +134,11 @@ def user() -> None:
 @click.option("--name", "display_name", default=None, help="the name shown in the UI")
 @click.option("--admin", is_flag=True, help="make the user an administrator")
 @click.option("--password", default=None)
+@click.option(
+    "--active/--inactive",
+    default=None,
+    help="switch the user on or off; --inactive ends their sessions and revokes their tokens",
+)
 def user_add(
     username: str,
     groups: tuple[str, ...],
@@ -141,12 +147,15 @@ def user_add(
     display_name: str | None,
     admin: bool,
     password: str | None,
+    active: bool | None,
 ) -> None:
     """Create a user, or update the one with that name."""
     from werkzeug.security import generate_password_hash
 
+    from .accounts import set_active
+
     with session_scope() as session:
-        upsert_user(
+        saved = upsert_user(
             session,
             username=username,
             groups=list(groups) if groups else None,
@@ -156,6 +165,8 @@ def user_add(
             is_admin=True if admin else None,
             password_hash=generate_password_hash(password) if password else None,
         )
+        if active is not None:
+            set_active(session, saved, active)
         session.commit()
     click.echo(f"user {username} saved")
 
@@ -206,15 +217,31 @@ def org_import(path: str) -> None:
 
 @user.command("token")
 @click.argument("username")
-def user_token(username: str) -> None:
-    """Print a new bearer token for the user."""
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3660),
+    default=None,
+    help="how long the token is valid (default CSM_TOKEN_DAYS, else 90)",
+)
+def user_token(username: str, days: int | None) -> None:
+    """Print a new bearer token for the user (its expiry goes to stderr)."""
+    from .config import ConfigError, days_from_env
+
+    try:
+        days = days or days_from_env("CSM_TOKEN_DAYS", TOKEN_DAYS)
+    except ConfigError as exc:
+        fail(str(exc))
     with session_scope() as session:
         found = find_user(session, username)
         if found is None:
             fail(f"no user {username!r}")
-        token = issue_token(session, found, name="cli")
+        if not found.active:
+            fail(f"user {username!r} is inactive")
+        token = issue_token(session, found, name="cli", days=days)
         session.commit()
     click.echo(token)
+    expires = utcnow() + timedelta(days=days)
+    click.echo(f"expires {expires:%Y-%m-%d %H:%M} UTC", err=True)
 
 
 @cli.command()
@@ -255,9 +282,16 @@ def timers() -> None:
 @click.option("--host", default="127.0.0.1")
 @click.option("--port", default=5000, type=int)
 def serve(host: str, port: int) -> None:
-    """Serve the web app and API (gunicorn; one process fires timers when there is no Redis)."""
+    """Serve the web app and API (gunicorn; one process fires timers when there is no Redis).
+
+    Refuses to start without CSM_SECRET_KEY unless CSM_DEMO=1 (the local demo set-up)."""
+    from .config import ConfigError, check_serving
     from .server import run_server
 
+    try:
+        check_serving()
+    except ConfigError as exc:
+        fail(str(exc))
     run_server(host, port)
 
 

@@ -1,4 +1,4 @@
-"""Tables of the web front end: sign-in sessions and attempts, saved inbox filters, uploads."""
+"""Tables of the web front end: sign-in sessions, saved inbox filters, uploads."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from engine.models import Base, utcnow
 
 
 class LoginSession(Base):
-    """A server-side sign-in: the cookie carries only its random id, so it can be revoked."""
+    """A server-side sign-in, so it can be revoked. The cookie carries a random secret and
+    ``id`` is its SHA-256 hex digest: the table alone lets nobody in."""
 
     __tablename__ = "login_session"
 
@@ -25,17 +26,6 @@ class LoginSession(Base):
     expires_at: Mapped[datetime]
     remote_addr: Mapped[str | None] = mapped_column(sa.String(64))
     user_agent: Mapped[str | None] = mapped_column(sa.String(300))
-
-
-class LoginAttempt(Base):
-    """Failed sign-ins per user name, so repeated guessing is slowed down across workers."""
-
-    __tablename__ = "login_attempt"
-
-    username: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    failures: Mapped[int] = mapped_column(default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(default=utcnow)
-    blocked_until: Mapped[datetime | None]
 
 
 class SavedFilter(Base):
@@ -53,7 +43,9 @@ class SavedFilter(Base):
 
 
 class Attachment(Base):
-    """An uploaded file (a photo in a work report); the bytes live under the instance folder."""
+    """An uploaded file (a photo in a work report). The bytes are in the row, written in the
+    transaction of the completion that brought them: a refused completion keeps nothing, and
+    every web server sees every photo. ``content`` is loaded only when the file is served."""
 
     __tablename__ = "attachment"
 
@@ -65,3 +57,5 @@ class Attachment(Base):
     uploaded_by: Mapped[str] = mapped_column(sa.String(80))
     org_path: Mapped[str] = mapped_column(sa.String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # None only for a file stored before migration 0010 that was not found to read in
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary, deferred=True)

@@ -1,7 +1,8 @@
 """Bulk loading of organisation units and users from CSV, all or nothing.
 
 Units: ``code,name,kind,parent``. Users: ``username,display_name,org,roles,groups,password,
-admin`` where roles and groups are separated by ``;`` and admin is yes/no. A header row is
+admin,active`` where roles and groups are separated by ``;`` and admin and active are yes/no
+(active: blank keeps what the user has; no ends their sessions and tokens). A header row is
 required; a bad row refuses the whole file with its line number.
 """
 
@@ -18,8 +19,21 @@ from engine.errors import EngineError, InvalidInput
 from engine.identity import upsert_user
 from engine.org import upsert_unit
 
+from .accounts import set_active
+
 UNIT_COLUMNS = ("code", "name", "kind", "parent")
-USER_COLUMNS = ("username", "display_name", "org", "roles", "groups", "password", "admin")
+USER_COLUMNS = (
+    "username",
+    "display_name",
+    "org",
+    "roles",
+    "groups",
+    "password",
+    "admin",
+    "active",
+)
+YES = ("yes", "y", "true", "1", "是")
+NO = ("no", "n", "false", "0", "否")
 MAX_ROWS = 20_000
 
 
@@ -72,18 +86,21 @@ def import_users(session: Session, text: str) -> int:
         if not row["username"]:
             raise InvalidInput("a user needs a username")
         password = row.get("password") or None
-        upsert_user(
+        user = upsert_user(
             session,
             username=row["username"],
             display_name=row.get("display_name") or None,
             org_code=row.get("org") or None,
             roles=_split(row["roles"]) if row.get("roles") else None,
             groups=_split(row["groups"]) if row.get("groups") else None,
-            is_admin=row.get("admin", "").lower() in ("yes", "y", "true", "1", "是")
-            if row.get("admin")
-            else None,
+            is_admin=row.get("admin", "").lower() in YES if row.get("admin") else None,
             password_hash=generate_password_hash(password) if password else None,
         )
+        active = (row.get("active") or "").lower()
+        if active:
+            if active not in YES + NO:
+                raise InvalidInput(f"active is yes or no, not {row['active']!r}")
+            set_active(session, user, active in YES)
         session.flush()
 
     return _each(rows, save)

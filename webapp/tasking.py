@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from engine import runtime
 from engine.commands import Complete, execute
+from engine.errors import InvalidInput
 from engine.identity import Actor
 from engine.models import HumanTask, ProcessInstance
 from forms.binding import form_for
@@ -43,8 +44,30 @@ def task_form(session: Session, task: HumanTask, locale: str) -> dict | None:
     return form_for(session, task.form_key, task.form_version, locale)
 
 
+def signature_errors(form: dict | None, data: dict[str, Any]) -> dict[str, list[str]]:
+    """Signature fields whose value is not the PNG data URL a signature pad writes."""
+    from flask_babel import gettext as _
+
+    from .uploads import check_signature
+
+    hints = ((form or {}).get("ui") or {}).get("fields") or {}
+    names = [
+        name for name, h in hints.items() if isinstance(h, dict) and h.get("widget") == "signature"
+    ]
+    return {
+        name: [_("The signature is not a drawn signature image.")]
+        for name in names
+        if name in data and check_signature(data[name]) is not None
+    }
+
+
 def complete_task(
     session: Session, actor: Actor, task_id: str, data: dict[str, Any], locale: str
 ) -> HumanTask:
     """Complete with the submitted data (a survey's score is added by the form binding)."""
+    task = session.get(HumanTask, task_id)
+    if task is not None and task.form_key:
+        errors = signature_errors(task_form(session, task, locale), data)
+        if errors:
+            raise InvalidInput("a signature is not a PNG image", {"fields": errors})
     return execute(session, Complete(task_id, data=data, locale=locale), actor)

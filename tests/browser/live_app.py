@@ -19,6 +19,7 @@ from werkzeug.serving import make_server
 
 from engine.db import engine_options
 from webapp import create_app
+from webapp.policy import OPEN, declare
 
 test_pages = Blueprint(
     "browser_test",
@@ -59,6 +60,7 @@ def build_app(database_url: str, with_test_pages: bool) -> Flask:
     )
     if with_test_pages:
         app.register_blueprint(test_pages)
+        declare(app, "browser_test.layout_sample", OPEN)  # the route policy covers it too
     return app
 
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -42,6 +43,7 @@ def make_ui_app(tmp_path: Path) -> Callable[..., Flask]:
                 "SQLALCHEMY_ENGINE_OPTIONS": {},
                 "SECRET_KEY": "test",
                 "EMBEDDED_TIMERS": False,
+                "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
                 **config,
             }
         )

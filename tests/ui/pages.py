@@ -4,6 +4,7 @@ test database (SQLite and PostgreSQL), an app with CSRF protection on, and sign-
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -85,6 +86,8 @@ def world(database_url: str) -> Iterator[World]:
             "SQLALCHEMY_ENGINE_OPTIONS": {},
             "SECRET_KEY": "test",
             "EMBEDDED_TIMERS": False,
+            # sign-in counters of this app only, also when they live in a shared Redis
+            "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         }
     )
     yield World(app, factory)

@@ -8,6 +8,7 @@ import pytest
 from flask import Flask, abort, request
 
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
+from webapp.policy import OPEN, declare
 
 from .conftest import csrf_token
 
@@ -45,6 +46,8 @@ def app(make_ui_app) -> Flask:  # noqa: ANN001
     def upload():  # noqa: ANN202
         return f"{len(request.form)} fields"
 
+    for endpoint in ("abort_with", "boom", "api_boom", "engine_error", "upload"):
+        declare(app, endpoint, OPEN)  # pages of this test only, open to anyone
     return app
 
 

@@ -109,7 +109,10 @@ def test_an_agent_may_not_suspend_and_nothing_changes(world: World) -> None:
 
 def test_an_outlet_manager_cannot_act_on_another_outlets_instance(world: World) -> None:
     target = instance(world, "DEMO-0003")  # at the Guangzhou Tianhe outlet
-    assert post(world.client("outlet"), f"/instances/{target.id}/suspend").status_code == 404
+    # refused by role before the instance is looked at: the answer is the same for any id
+    assert post(world.client("outlet"), f"/instances/{target.id}/suspend").status_code == 403
+    assert post(world.client("outlet"), "/instances/999999/suspend").status_code == 403
+    assert instance(world, "DEMO-0003").status == "running"
 
 
 def test_terminating_needs_a_reason(world: World) -> None:

@@ -21,6 +21,6 @@ def current_actor() -> Actor:
         raise ApiError(401, "unauthorized", "send Authorization: Bearer TOKEN")
     user = user_for_token(db.session, token.strip())
     if user is None:
-        raise ApiError(401, "unauthorized", "unknown or revoked token")
+        raise ApiError(401, "unauthorized", "unknown, expired or revoked token")
     g.actor = actor_for(user)
     return g.actor

@@ -1,6 +1,8 @@
 """The staff web UI: HTML pages under the site root (no url_prefix).
 
 Page modules register their routes on ``bp`` and are imported at the bottom of this file.
+Who may call each page is declared in ``webapp/policy.py`` (a new route needs an entry there);
+the views check only what depends on the object (scope, task ownership).
 ``init_app`` registers the blueprint, the template helpers and the HTML error pages; call it
 after the API's error handlers are registered (see ``webapp.ui.errors``).
 """

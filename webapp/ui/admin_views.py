@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from functools import wraps
 from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from werkzeug.security import generate_password_hash
 
 from engine.errors import EngineError, NotFound
@@ -28,32 +27,13 @@ from forms.store import (
     save_form,
 )
 
+from ..accounts import set_active
 from ..extensions import db
 from ..people_csv import import_units, import_users
 from . import bp
 from .design_pages import source_diff
 from .form_view import form_fields
 from .helpers import is_number
-
-
-def signed_in_and(allowed):  # noqa: ANN001, ANN201
-    """A view decorator: sign-in required, and ``allowed(actor)`` or the 403 page."""
-
-    def decorate(view):  # noqa: ANN001, ANN202
-        @wraps(view)
-        @login_required
-        def wrapped(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-            if not allowed(current_user.actor):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
-admin_only = signed_in_and(lambda actor: actor.is_admin)
-designers_only = signed_in_and(lambda actor: actor.may_deploy)
 
 
 def _saved(action, success: str, target: str):  # noqa: ANN001, ANN201
@@ -70,13 +50,11 @@ def _saved(action, success: str, target: str):  # noqa: ANN001, ANN201
 
 
 @bp.get("/admin/org")
-@admin_only
 def admin_org():  # noqa: ANN201
     return render_template("admin/org.html", units=subtree(db.session, None), kinds=ORG_KINDS)
 
 
 @bp.post("/admin/org")
-@admin_only
 def admin_org_save():  # noqa: ANN201
     form = request.form
     return _saved(
@@ -93,7 +71,6 @@ def admin_org_save():  # noqa: ANN201
 
 
 @bp.post("/admin/org/import")
-@admin_only
 def admin_org_import():  # noqa: ANN201
     text = _csv_text()
     return _saved(
@@ -114,7 +91,6 @@ def _csv_text() -> str:
 
 
 @bp.get("/admin/users")
-@admin_only
 def admin_users():  # noqa: ANN201
     users = db.session.scalars(sa.select(User).order_by(User.username)).all()
     edit = db.session.scalar(sa.select(User).where(User.username == request.args.get("edit", "")))
@@ -123,7 +99,6 @@ def admin_users():  # noqa: ANN201
 
 
 @bp.post("/admin/users")
-@admin_only
 def admin_users_save():  # noqa: ANN201
     form = request.form
     username = (form.get("username") or "").strip()
@@ -143,13 +118,12 @@ def admin_users_save():  # noqa: ANN201
             is_admin="admin" in form.getlist("roles"),
             password_hash=generate_password_hash(password) if password else None,
         )
-        user.active = form.get("active") == "true"
+        set_active(db.session, user, form.get("active") == "true")
 
     return _saved(save, _("The user was saved."), url_for("ui.admin_users"))
 
 
 @bp.post("/admin/users/import")
-@admin_only
 def admin_users_import():  # noqa: ANN201
     text = _csv_text()
     return _saved(
@@ -160,7 +134,6 @@ def admin_users_import():  # noqa: ANN201
 
 
 @bp.get("/admin/survey")
-@admin_only
 def admin_survey():  # noqa: ANN201
     items = survey.list_items(db.session, include_inactive=True)
     bindings: dict[str, list[str]] = {}
@@ -174,7 +147,6 @@ def admin_survey():  # noqa: ANN201
 
 
 @bp.post("/admin/survey/items")
-@admin_only
 def admin_survey_item():  # noqa: ANN201
     form = request.form
     code = (form.get("code") or "").strip()
@@ -214,7 +186,6 @@ def _choices(text: str) -> list[dict[str, str]]:
 
 
 @bp.post("/admin/survey/bindings")
-@admin_only
 def admin_survey_binding():  # noqa: ANN201
     form_type = (request.form.get("form_type") or "").strip()
     codes = [c.strip() for c in (request.form.get("items") or "").split(",") if c.strip()]
@@ -226,7 +197,6 @@ def admin_survey_binding():  # noqa: ANN201
 
 
 @bp.post("/admin/forms/<key>/preview")
-@designers_only
 def admin_form_preview(key: str):  # noqa: ANN201
     """The edited document drawn as a task would draw it, or what is wrong with it; never
     saved. The editor asks for it as the designer types (htmx)."""
@@ -254,7 +224,6 @@ def _form_text(form: FormDefinition) -> str:
 
 
 @bp.get("/admin/forms/<key>/<version>.form.json")
-@designers_only
 def admin_form_download(key: str, version: str):  # noqa: ANN201
     form = _form_version(key, version)
     return Response(
@@ -265,7 +234,6 @@ def admin_form_download(key: str, version: str):  # noqa: ANN201
 
 
 @bp.get("/admin/forms/<key>/diff")
-@designers_only
 def admin_form_diff(key: str):  # noqa: ANN201
     old = _form_version(key, request.args.get("from"))
     new = _form_version(key, request.args.get("to"))
@@ -281,13 +249,11 @@ def admin_form_diff(key: str):  # noqa: ANN201
 
 
 @bp.get("/admin/forms")
-@designers_only
 def admin_forms():  # noqa: ANN201
     return render_template("admin/forms.html", forms=list_forms(db.session))
 
 
 @bp.route("/admin/forms/<key>", methods=["GET", "POST"])
-@designers_only
 def admin_form_edit(key: str):  # noqa: ANN201
     form = latest_form(db.session, key)
     text = json.dumps(form_document(form), ensure_ascii=False, indent=2)

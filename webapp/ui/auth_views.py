@@ -1,16 +1,33 @@
-"""Sign in and out, and the profile page: language and personal API tokens."""
+"""Sign in and out, and the profile page: language and personal API tokens.
+
+Who may call each page is declared in ``webapp/policy.py``; the views check only what depends
+on the object (a token is revoked only by its owner). Failed sign-ins are throttled by
+``webapp/throttle.py``, which wraps ``login``.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from engine.identity import issue_token
 from engine.models import ApiToken, utcnow
 
-from ..auth import authenticate, blocked_for, end_session, start_session
+from ..auth import authenticate, end_session, start_session
 from ..extensions import db
 from . import bp
 from .helpers import safe_next
@@ -21,25 +38,35 @@ def home():  # noqa: ANN201
     return redirect(url_for("ui.inbox"))
 
 
+def login_page(
+    error: str | None = None, status: int = 200, *, too_many_for: int | None = None
+) -> Response:
+    """The sign-in page, with the name typed kept and ``error`` shown; ``too_many_for``
+    (seconds) says the attempts from here are throttled (429)."""
+    if too_many_for is not None:
+        error = _(
+            "Too many failed attempts. Try again in %(seconds)s seconds.", seconds=too_many_for
+        )
+        status = 429
+    target = safe_next(request.values.get("next"), url_for("ui.inbox"))
+    username = (request.form.get("username") or "").strip()
+    page = render_template("auth/login.html", error=error, username=username, next=target)
+    return make_response(page, status)
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
     target = safe_next(request.values.get("next"), url_for("ui.inbox"))
     if current_user.is_authenticated:
         return redirect(target)
-    error, status = None, 200
-    username = (request.form.get("username") or "").strip()
     if request.method == "POST":
-        wait = blocked_for(username) if username else 0
-        if wait:
-            error = _("Too many failed attempts. Try again in %(seconds)s seconds.", seconds=wait)
-            status = 429
-        else:
-            user = authenticate(username, request.form.get("password") or "")
-            if user is not None:
-                login_user(start_session(user))
-                return redirect(target)
-            error, status = _("Wrong user name or password."), 401
-    return render_template("auth/login.html", error=error, username=username, next=target), status
+        username = (request.form.get("username") or "").strip()
+        user = authenticate(username, request.form.get("password") or "")
+        if user is not None:
+            login_user(start_session(user))
+            return redirect(target)
+        return login_page(_("Wrong user name or password."), 401)
+    return login_page()
 
 
 @bp.post("/logout")
@@ -50,33 +77,38 @@ def logout():  # noqa: ANN201
     return redirect(url_for("ui.login"))
 
 
-@bp.get("/profile")
-@login_required
-def profile():  # noqa: ANN201
-    tokens = db.session.scalars(
+def _tokens() -> list[ApiToken]:
+    """The user's tokens that still work, newest first."""
+    return db.session.scalars(
         sa.select(ApiToken)
-        .where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
+        .where(
+            ApiToken.user_id == current_user.id,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > utcnow(),
+        )
         .order_by(ApiToken.created_at.desc())
     ).all()
-    return render_template("auth/profile.html", tokens=tokens, new_token=None)
+
+
+@bp.get("/profile")
+def profile():  # noqa: ANN201
+    return render_template("auth/profile.html", tokens=_tokens(), new_token=None)
 
 
 @bp.post("/profile/tokens")
-@login_required
 def create_token():  # noqa: ANN201
     name = (request.form.get("name") or "").strip()[:80] or _("API token")
-    token = issue_token(db.session, current_user.user, name)
+    days = current_app.config["TOKEN_DAYS"]
+    token = issue_token(db.session, current_user.user, name, days=days)
     db.session.commit()
-    tokens = db.session.scalars(
-        sa.select(ApiToken)
-        .where(ApiToken.user_id == current_user.id, ApiToken.revoked_at.is_(None))
-        .order_by(ApiToken.created_at.desc())
-    ).all()
-    return render_template("auth/profile.html", tokens=tokens, new_token=token), 201
+    expires = utcnow() + timedelta(days=days)
+    page = render_template(
+        "auth/profile.html", tokens=_tokens(), new_token=token, new_token_expires=expires
+    )
+    return page, 201
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")
-@login_required
 def revoke_token(token_id: int):  # noqa: ANN201
     token = db.session.get(ApiToken, token_id)
     if token is None or token.user_id != current_user.id:

@@ -12,28 +12,25 @@ from datetime import UTC, date, datetime, timedelta
 from flask import abort, render_template, request, url_for
 from flask_babel import get_timezone
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from aftersales import board
 from aftersales.models import ORDER_TYPES
 from aftersales.orders import STATES
-from engine.errors import Forbidden
 from engine.identity import Actor
 from engine.models import utcnow
 
 from ..extensions import db
+from ..policy import SERVICE_STAFF
 from . import bp
 from .call_pages import status_labels, type_labels
 
-BOARD_ROLES = frozenset(
-    {"center_staff", "outlet_manager", "team_lead", "manager", "agent", "admin"}
-)
 PER_PAGE = 30
 
 
 @bp.app_template_global("may_see_board")
 def may_see_board(actor: Actor) -> bool:
-    return actor.is_admin or bool(BOARD_ROLES & actor.roles)
+    return SERVICE_STAFF.allows(actor)
 
 
 def age_text(created: datetime, now: datetime) -> str:
@@ -72,11 +69,8 @@ def _choice(name: str, allowed: tuple[str, ...] | list[str]) -> str | None:
 
 
 @bp.get("/board")
-@login_required
 def dispatch_board():  # noqa: ANN201
     actor = current_user.actor
-    if not may_see_board(actor):
-        raise Forbidden("the dispatch board is for service staff")
     centers, outlets = board.scope_units(db.session, actor)
     center_paths = {u.code: u.path for u in centers}
     outlet_paths = {u.code: u.path for u in outlets}

@@ -123,6 +123,8 @@ def status_of(exc: BaseException) -> int:
 
 def html_error(exc: Exception):  # noqa: ANN201
     if isinstance(exc, HTTPException):
+        if exc.response is not None:
+            return exc.response  # an answer made for the occasion (the throttled sign-in page)
         if exc.code is None or exc.code < 400:
             return exc  # redirects and the like pass through
         response = render_error(exc.code)

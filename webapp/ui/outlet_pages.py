@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import abort, render_template, request, url_for
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from aftersales import board
 from aftersales.customers import OPEN_STATES
@@ -29,24 +29,20 @@ from aftersales.outlets import (
     praise_count,
     praises_of_outlet,
 )
-from engine.errors import Forbidden
 from engine.identity import Actor
 from engine.models import OrgUnit
 
 from ..extensions import db
 from ..i18n import current_locale
+from ..policy import SERVICE_STAFF
 from . import bp
 from .call_pages import status_labels
-
-# the people who run or supervise outlets: the board's readers
-OUTLET_ROLES = frozenset(
-    {"center_staff", "outlet_manager", "team_lead", "manager", "agent", "admin"}
-)
 
 
 @bp.app_template_global("may_see_outlets")
 def may_see_outlets(actor: Actor) -> bool:
-    return actor.is_admin or bool(OUTLET_ROLES & actor.roles)
+    """The people who run or supervise outlets: the board's readers (``webapp.policy``)."""
+    return SERVICE_STAFF.allows(actor)
 
 
 # ---- template helpers: links to an outlet from the board and the order page -----------
@@ -86,17 +82,9 @@ def _page_arg() -> int:
     return page
 
 
-def _allowed() -> Actor:
-    actor = current_user.actor
-    if not may_see_outlets(actor):
-        raise Forbidden("the outlets' records are for service staff")
-    return actor
-
-
 @bp.get("/outlets")
-@login_required
 def outlet_list():  # noqa: ANN201
-    actor = _allowed()
+    actor = current_user.actor
     page = _page_arg()
     units, total = outlet_page_of(db.session, actor, page=page)
     return render_template(
@@ -109,9 +97,8 @@ def outlet_list():  # noqa: ANN201
 
 
 @bp.get("/outlets/<code>")
-@login_required
 def outlet_page(code: str):  # noqa: ANN201
-    actor = _allowed()
+    actor = current_user.actor
     unit = find_outlet(db.session, actor, code)
     if unit is None:
         abort(404)

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine import monitoring, queries
 from engine.commands import (
@@ -37,7 +37,6 @@ def _startable() -> list[ProcessDefinition]:
 
 
 @bp.get("/processes")
-@login_required
 def startable():  # noqa: ANN201
     return render_template("processes/list.html", definitions=_startable())
 
@@ -74,13 +73,11 @@ def _definition(key: str) -> ProcessDefinition:
 
 
 @bp.get("/processes/<key>/start")
-@login_required
 def start_form(key: str):  # noqa: ANN201
     return _render_start(_definition(key))
 
 
 @bp.post("/processes/<key>/start")
-@login_required
 def start_process(key: str):  # noqa: ANN201
     definition = _definition(key)
     locale = current_locale()
@@ -160,7 +157,6 @@ def _instance_filter() -> queries.InstanceFilter:
 
 
 @bp.get("/instances")
-@login_required
 def instances():  # noqa: ANN201
     page = queries.Page.parse(request.args.get("page"), request.args.get("per_page") or 20)
     where = _instance_filter()
@@ -180,7 +176,6 @@ def instances():  # noqa: ANN201
 
 
 @bp.get("/instances.xlsx")
-@login_required
 def export_instances():  # noqa: ANN201
     """The filtered list as an Excel workbook (the newest EXPORT_LIMIT rows)."""
     where = _instance_filter()
@@ -201,7 +196,6 @@ def export_instances():  # noqa: ANN201
 
 
 @bp.get("/instances/<id:instance_id>")
-@login_required
 def instance_page(instance_id: int):  # noqa: ANN201
     instance = queries.get_instance(db.session, current_user.actor, instance_id)
     comments = db.session.scalars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from engine import queries
 from engine.commands import AddComment, Assign, Claim, Unclaim, execute
@@ -20,7 +20,7 @@ from ..pickers import PICKERS
 from ..tasking import complete_task, task_data, task_form
 from . import bp
 from .form_view import form_fields
-from .uploads import save_photos
+from .uploads import stage_photos
 
 CONTEXT_KEYS = (
     "customer_name",
@@ -75,7 +75,6 @@ def render_task(task, data: dict | None = None, errors: dict | None = None, stat
 
 
 @bp.get("/tasks/<task_id>")
-@login_required
 def task_page(task_id: str):  # noqa: ANN201
     return render_task(_task(task_id))
 
@@ -85,7 +84,6 @@ def _run(command) -> None:  # noqa: ANN001
 
 
 @bp.post("/tasks/<task_id>/claim")
-@login_required
 def claim_task(task_id: str):  # noqa: ANN201
     _task(task_id)
     _run(Claim(task_id))
@@ -94,7 +92,6 @@ def claim_task(task_id: str):  # noqa: ANN201
 
 
 @bp.post("/tasks/<task_id>/unclaim")
-@login_required
 def unclaim_task(task_id: str):  # noqa: ANN201
     _task(task_id)
     _run(Unclaim(task_id))
@@ -103,7 +100,6 @@ def unclaim_task(task_id: str):  # noqa: ANN201
 
 
 @bp.post("/tasks/<task_id>/assign")
-@login_required
 def assign_task(task_id: str):  # noqa: ANN201
     task = _task(task_id)
     try:
@@ -117,22 +113,25 @@ def assign_task(task_id: str):  # noqa: ANN201
 
 
 @bp.post("/tasks/<task_id>/complete")
-@login_required
 def complete_task_page(task_id: str):  # noqa: ANN201
     task = _task(task_id)
     locale = current_locale()
     form = task_form(db.session, task, locale)
     data = coerce_post(form, request.form) if form else {}
-    if form:
-        photos = save_photos(form, request.files, current_user.username, task.org_path)
-        for name, ids in photos.items():
-            data[name] = list(data.get(name) or []) + ids
+    photos: dict[str, list[str]] = {}
     try:
+        if form:  # the photos' rows are committed by the completion, or rolled back with it
+            photos = stage_photos(form, request.files, current_user.username, task.org_path)
+            for name, ids in photos.items():
+                data[name] = list(data.get(name) or []) + ids
         complete_task(db.session, current_user.actor, task_id, data, locale)
     except InvalidInput as exc:
         db.session.rollback()
         details = exc.details if isinstance(exc.details, dict) else {}
-        errors = details.get("fields") or {"": [str(exc)]}
+        errors = dict(details.get("fields") or {"": [str(exc)]})
+        for name, ids in photos.items():  # rolled back: the form must not offer them as kept
+            data[name] = [i for i in data.get(name) or [] if i not in ids]
+            errors.setdefault(name, [_("Choose the photos again; this attempt kept none.")])
         flash(_("Please correct the marked fields."), "error")
         return render_task(_task(task_id), data, errors, 422)
     except Conflict:
@@ -143,7 +142,6 @@ def complete_task_page(task_id: str):  # noqa: ANN201
 
 
 @bp.post("/tasks/<task_id>/comment")
-@login_required
 def comment_task(task_id: str):  # noqa: ANN201
     task = _task(task_id)
     body = (request.form.get("body") or "").strip()
@@ -155,7 +153,6 @@ def comment_task(task_id: str):  # noqa: ANN201
 
 
 @bp.get("/pickers/<kind>")
-@login_required
 def picker(kind: str):  # noqa: ANN201
     """Suggestions for a picker field, as <option>s for its datalist."""
     find = PICKERS.get(kind)

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from io import BytesIO
+
 from flask import abort, send_file
-from flask_login import current_user, login_required
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy.orm import undefer
 from werkzeug.datastructures import MultiDict
+
+from engine.errors import InvalidInput
 
 from ..extensions import db
 from ..models import Attachment
-from ..uploads import store_photo, upload_dir
+from ..uploads import stage_photo
 from . import bp
 
 
-def save_photos(form: dict, files: MultiDict, username: str, org_path: str) -> dict:
-    """``{field: [attachment ids]}`` for the photo fields that got files in this post."""
+def stage_photos(form: dict, files: MultiDict, username: str, org_path: str) -> dict:
+    """``{field: [attachment ids]}`` for the photo fields that got files in this post; the
+    rows wait in the session for the completion's commit."""
     out: dict[str, list[str]] = {}
     photo_fields = [
         name
@@ -22,15 +29,23 @@ def save_photos(form: dict, files: MultiDict, username: str, org_path: str) -> d
     ]
     for name in photo_fields:
         uploads = [f for f in files.getlist(f"{name}__upload") if f and f.filename]
-        if uploads:
-            out[name] = [store_photo(f, username, org_path) for f in uploads]
+        try:
+            ids = [stage_photo(db.session, f, username, org_path) for f in uploads]
+        except InvalidInput as exc:
+            message = _("Only JPEG, PNG and WebP photos of at most 8 MB are accepted.")
+            raise InvalidInput(str(exc), {"fields": {name: [message]}}) from None
+        if ids:
+            out[name] = ids
     return out
 
 
 @bp.get("/attachments/<attachment_id>")
-@login_required
 def attachment(attachment_id: str):  # noqa: ANN201
-    row = db.session.get(Attachment, attachment_id)
-    if row is None or not current_user.actor.sees(row.org_path):
+    row = db.session.get(Attachment, attachment_id[:36], options=[undefer(Attachment.content)])
+    if row is None or row.content is None or not current_user.actor.sees(row.org_path):
         abort(404)
-    return send_file(upload_dir() / row.id, mimetype=row.content_type, download_name=row.file_name)
+    response = send_file(
+        BytesIO(row.content), mimetype=row.content_type, download_name=row.file_name
+    )
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response

@@ -94,3 +94,27 @@
   }
   document.addEventListener("DOMContentLoaded", fillPosition);
 })();
+
+/* Behaviour the markup asks for by data- attributes (the Content-Security-Policy runs no
+   inline handlers): a select that submits its form when changed, and the product model that
+   the knowledge-base suggestions of a request form are asked for. */
+(function () {
+  "use strict";
+
+  document.addEventListener("change", function (event) {
+    var field = event.target.closest ? event.target.closest("[data-autosubmit]") : null;
+    if (!field || !field.form) return;
+    if (field.form.requestSubmit) field.form.requestSubmit();
+    else field.form.submit();
+  });
+
+  // The model of the chosen registered product, else the model code typed in.
+  document.addEventListener("htmx:configRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || !form.matches || !form.matches("form[data-kb-model]")) return;
+    var serial = form.elements.serial;
+    var option = serial && serial.selectedOptions ? serial.selectedOptions[0] : null;
+    var typed = form.elements.model ? form.elements.model.value : "";
+    event.detail.parameters.model = (option && option.dataset.model) || typed || "";
+  });
+})();
