@@ -31,7 +31,14 @@ def document() -> dict:
     """The document as served; it needs no database, only the routes' declarations."""
     from webapp import create_app
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "EMBEDDED_TIMERS": False})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": "sqlite://",
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
+            "SECRET_KEY": "test",
+            "EMBEDDED_TIMERS": False,
+        }
+    )
     response = app.test_client().get("/api/v1/openapi.json")
     assert response.status_code == 200
     return {"app": app, "doc": response.get_json()}

@@ -103,6 +103,8 @@ def operation(**declared: Any) -> Callable[[Callable[..., Any]], Callable[..., A
                 raise ApiError(422, "invalid", "the request does not match its schema", problems)
             return view(*args, **kwargs, **extra)
 
+        if view.__name__ in OPERATIONS:
+            raise ValueError(f"two API views are named {view.__name__}: endpoints must differ")
         OPERATIONS[view.__name__] = op
         checked.operation = op  # type: ignore[attr-defined]
         return checked
