@@ -234,7 +234,10 @@ DOMAIN_WORDS = (
     "排水泵",
 )
 
-_CODE = re.compile(r"[a-z0-9]+(?:[-_./][a-z0-9]+)+")
+# A code starts where a run of letters and digits starts, and each part is taken whole
+# (possessive): without both, a 20,000-digit body made ``findall`` try every start and every
+# split of the run, quadratic time (over 10 s for one article).
+_CODE = re.compile(r"(?<![a-z0-9])[a-z0-9]++(?:[-_./][a-z0-9]++)+")
 _MEANINGFUL = re.compile(r"[0-9a-z\u3400-\u9fff\uf900-\ufaff]")
 _jieba_lock = threading.Lock()
 _tokenizer: Any = None
@@ -483,6 +486,14 @@ def get_article(session: Session, article_id: int) -> KbArticle:
     return article
 
 
+def readable_article(session: Session, actor: Actor, article_id: int) -> KbArticle:
+    """An article as a reader may open it: a deactivated one only for editors (else 404)."""
+    article = get_article(session, article_id)
+    if not article.active and not may_edit(actor):
+        raise NotFound(f"no knowledge-base article {article_id}")
+    return article
+
+
 def categories(session: Session) -> list[tuple[KbCategory, int]]:
     """Every category with its number of active articles, by name."""
     count = sa.func.count(KbArticle.id)
@@ -596,7 +607,12 @@ def _load(session: Session, ranked: list[tuple[int, float]]) -> list[tuple[KbArt
     if not ranked:
         return []
     ids = [aid for aid, _score in ranked]
-    rows = {a.id: a for a in session.scalars(sa.select(KbArticle).where(KbArticle.id.in_(ids)))}
+    rows = {
+        a.id: a
+        for a in session.scalars(
+            sa.select(KbArticle).where(KbArticle.id.in_(ids), KbArticle.active)
+        )
+    }
     return [(rows[aid], score) for aid, score in ranked if aid in rows]
 
 

@@ -110,10 +110,10 @@ def test_only_admins_and_designers_may_deploy(api):
     assert api.deploy("exclusive.bpmn", user="designer").status_code == 201
 
 
-def test_deploying_without_files_is_a_bad_request(api):
+def test_deploying_without_files_is_invalid_naming_the_field(api):
     response = api.post("/deployments", data={}, content_type="multipart/form-data")
-    assert response.status_code == 400
-    assert response.get_json()["error"] == "bad_request"
+    assert response.status_code == 422
+    assert response.get_json()["details"] == {"files": "required"}
 
 
 def test_running_instances_stay_on_the_version_they_started_with(api):

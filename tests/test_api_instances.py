@@ -160,9 +160,8 @@ def test_terminate_cancels_open_tasks_and_cannot_repeat(deployed):
 @pytest.mark.parametrize("action", ["suspend", "resume", "terminate", "variables"])
 def test_instance_actions_need_an_administrator(deployed, action):
     started = deployed.start("parallel", "agent")
-    response = deployed.post(
-        f"/process-instances/{started['id']}/{action}", "agent", json={"variables": {"a": 1}}
-    )
+    body = {"terminate": {"reason": "x"}, "variables": {"variables": {"a": 1}}}.get(action)
+    response = deployed.post(f"/process-instances/{started['id']}/{action}", "agent", json=body)
     assert response.status_code == 403
     assert deployed.get(f"/process-instances/{started['id']}").get_json()["status"] == "running"
 

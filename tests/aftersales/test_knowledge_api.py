@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from aftersales import knowledge
 from engine.identity import upsert_user
 
 
@@ -72,3 +73,29 @@ def test_the_openapi_document_lists_the_kb_paths(api):
     paths = api.client.get("/api/v1/openapi.json").get_json()["paths"]
     assert {"get", "post"} <= set(paths["/kb/articles"])
     assert "get" in paths["/kb/articles/{id}"]
+
+
+def _deactivate(api, article_id: int) -> None:  # noqa: ANN001
+    with api.env.session_factory() as session:
+        knowledge.deactivate(session, article_id, actor=api.env.actors["admin"])
+        session.commit()
+
+
+def test_a_deactivated_article_is_out_of_search_and_not_found_by_id(api):
+    kept = _create(api, title="冰箱不制冷", body="检查温控器。").get_json()
+    gone = _create(api).get_json()
+    _deactivate(api, gone["id"])
+    items = api.get("/kb/articles?q=不制冷", "agent").get_json()["items"]
+    assert [i["id"] for i in items] == [kept["id"]]
+    response = api.get(f"/kb/articles/{gone['id']}", "agent")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+
+
+def test_an_editor_still_reads_a_deactivated_article_by_id_as_in_the_ui(api):
+    _make_editor(api)
+    gone = _create(api).get_json()
+    _deactivate(api, gone["id"])
+    body = api.get(f"/kb/articles/{gone['id']}", "agent2").get_json()
+    assert (body["id"], body["active"]) == (gone["id"], False)
+    assert api.get("/kb/articles?q=不制冷", "agent2").get_json()["items"] == []

@@ -1,34 +1,17 @@
-"""Small helpers the API views share: JSON bodies, pagination, rendering rows."""
+"""Small helpers the API views share: pagination, rendering rows, running commands."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from flask import request
-
 from engine.models import HumanTask, Incident, ProcessInstance, Timer
 from engine.queries import Page
 
-from .errors import ApiError
 
-
-def json_body() -> dict[str, Any]:
-    try:
-        data = request.get_json(silent=True)
-    except RecursionError:
-        raise ApiError(400, "bad_request", "the body is nested too deeply") from None
-    if data is None:
-        if request.data:
-            raise ApiError(400, "bad_request", "the body is not valid JSON")
-        return {}
-    if not isinstance(data, dict):
-        raise ApiError(400, "bad_request", "the body must be a JSON object")
-    return data
-
-
-def page_args() -> Page:
-    return Page.parse(request.args.get("page"), request.args.get("per_page"))
+def page_of(query: dict[str, Any]) -> Page:
+    """The page a checked query names (``page``, ``per_page``; their bounds are declared)."""
+    return Page(query.get("page", 1), query.get("per_page", 50))
 
 
 def iso(value: datetime | None) -> str | None:

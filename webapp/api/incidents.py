@@ -8,9 +8,18 @@ from engine.commands import RetryIncident
 
 from . import bp
 from .common import incident_json, run
+from .declare import operation
+from .instances import COMMAND_ERRORS
+from .schemas import ID, ref
 
 
 @bp.post("/incidents/<id:incident_id>/retry")
+@operation(
+    summary="Run the failed step again",
+    answers={200: ref("Incident")},
+    errors=COMMAND_ERRORS,
+    path={"id": ID},
+)
 def retry(incident_id: int):  # noqa: ANN201
     incident = run(RetryIncident(incident_id))
     return jsonify(incident_json(incident, with_details=False))

@@ -20,17 +20,19 @@ from ..extensions import db
 from ..tasking import pick_locale
 from . import bp
 from .auth import current_actor
-from .common import (
-    incident_json,
-    instance_summary,
-    json_body,
-    page_args,
-    run,
-    task_json,
-    timer_json,
+from .common import incident_json, instance_summary, page_of, run, task_json, timer_json
+from .declare import operation
+from .schemas import (
+    ID,
+    INSTANCE_STATUS,
+    KEY,
+    PAGING,
+    VARIABLES,
+    items_of,
+    nullable,
+    ref,
+    text,
 )
-from .errors import ApiError
-from .ids import MAX_ID
 
 
 def instance_json(instance_id: int, *, scoped: bool = True) -> dict:
@@ -52,35 +54,49 @@ def instance_json(instance_id: int, *, scoped: bool = True) -> dict:
     return body
 
 
-def _optional_int(value: object, name: str) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_ID:
-        raise ApiError(422, "invalid", f"{name} must be a whole number from 1", {name: "invalid"})
-    return value
+COMMAND_ERRORS = frozenset({403, 404, 409, 422})  # what an engine command may refuse with
+INSTANCE = {"id": ID}
 
 
-def _optional_str(value: object, name: str) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > 200:
-        raise ApiError(422, "invalid", f"{name} must be a string of at most 200 characters")
-    return value
+def _action(summary: str, body: dict | None = None) -> dict:
+    """The declaration of a command on one instance, which answers the instance."""
+    return {
+        "summary": summary,
+        "answers": {200: ref("Instance")},
+        "errors": COMMAND_ERRORS,
+        "path": INSTANCE,
+        **({"body": body} if body is not None else {}),
+    }
 
 
 @bp.post("/process-instances")
-def start_instance():  # noqa: ANN201
-    body = json_body()
-    key = body.get("process_key")
-    if not isinstance(key, str) or not key:
-        raise ApiError(422, "invalid", "process_key is required", {"process_key": "required"})
+@operation(
+    summary="Start a process instance",
+    answers={201: ref("Instance")},
+    errors=COMMAND_ERRORS,
+    body={
+        "type": "object",
+        "required": ["process_key"],
+        "additionalProperties": False,
+        "properties": {
+            "process_key": KEY,
+            "version": nullable(ID),
+            "business_key": nullable(text(200)),
+            "variables": VARIABLES,
+            "org_unit": nullable(
+                text(40, description="code of the owning unit, in the caller's scope")
+            ),
+        },
+    },
+)
+def start_instance(body: dict):  # noqa: ANN201
     instance = run(
         StartInstance(
-            process_key=key,
-            version=_optional_int(body.get("version"), "version"),
-            business_key=_optional_str(body.get("business_key"), "business_key"),
+            process_key=body["process_key"],
+            version=body.get("version"),
+            business_key=body.get("business_key"),
             variables=body.get("variables") or {},
-            org_unit=_optional_str(body.get("org_unit"), "org_unit"),
+            org_unit=body.get("org_unit"),
             locale=pick_locale(request.headers.get("Accept-Language")),
         )
     )
@@ -88,24 +104,40 @@ def start_instance():  # noqa: ANN201
 
 
 @bp.get("/process-instances")
-def list_instances():  # noqa: ANN201
+@operation(
+    summary="List process instances in the caller's scope, newest first",
+    answers={200: items_of("InstanceSummary", paged=True)},
+    query={
+        "process_key": KEY,
+        "status": INSTANCE_STATUS,
+        "business_key": text(200),
+        **PAGING,
+    },
+)
+def list_instances(query: dict):  # noqa: ANN201
     rows, total = queries.list_instances(
         db.session,
         current_actor(),
-        process_key=request.args.get("process_key"),
-        status=request.args.get("status"),
-        business_key=request.args.get("business_key"),
-        page=page_args(),
+        process_key=query.get("process_key"),
+        status=query.get("status"),
+        business_key=query.get("business_key"),
+        page=page_of(query),
     )
     return jsonify({"items": [instance_summary(r) for r in rows], "total": total})
 
 
 @bp.get("/process-instances/<id:instance_id>")
+@operation(summary="One process instance", answers={200: ref("Instance")}, path=INSTANCE)
 def get_instance(instance_id: int):  # noqa: ANN201
     return jsonify(instance_json(instance_id))
 
 
 @bp.get("/process-instances/<id:instance_id>/history")
+@operation(
+    summary="The audit trail of an instance",
+    answers={200: items_of("AuditEntry")},
+    path=INSTANCE,
+)
 def get_history(instance_id: int):  # noqa: ANN201
     queries.get_instance(db.session, current_actor(), instance_id)
     return jsonify(
@@ -128,47 +160,91 @@ def get_history(instance_id: int):  # noqa: ANN201
 
 
 @bp.post("/process-instances/<id:instance_id>/suspend")
+@operation(**_action("Suspend an instance"))
 def suspend(instance_id: int):  # noqa: ANN201
     run(Suspend(instance_id))
     return jsonify(instance_json(instance_id))
 
 
 @bp.post("/process-instances/<id:instance_id>/resume")
+@operation(**_action("Resume a suspended instance"))
 def resume(instance_id: int):  # noqa: ANN201
     run(Resume(instance_id))
     return jsonify(instance_json(instance_id))
 
 
 @bp.post("/process-instances/<id:instance_id>/terminate")
-def terminate(instance_id: int):  # noqa: ANN201
-    reason = json_body().get("reason") or ""
-    run(Terminate(instance_id, reason=str(reason)[:500]))
+@operation(
+    **_action(
+        "Terminate an instance",
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"reason": nullable(text(500))},
+        },
+    )
+)
+def terminate(instance_id: int, body: dict):  # noqa: ANN201
+    run(Terminate(instance_id, reason=body.get("reason") or ""))
     return jsonify(instance_json(instance_id))
 
 
 @bp.post("/process-instances/<id:instance_id>/variables")
-def set_variables(instance_id: int):  # noqa: ANN201
-    run(SetVariables(instance_id, json_body().get("variables")))
+@operation(
+    **_action(
+        "Set variables of a suspended or failed instance",
+        {
+            "type": "object",
+            "required": ["variables"],
+            "additionalProperties": False,
+            "properties": {"variables": VARIABLES},
+        },
+    )
+)
+def set_variables(instance_id: int, body: dict):  # noqa: ANN201
+    run(SetVariables(instance_id, body["variables"]))
     return jsonify(instance_json(instance_id))
 
 
 @bp.post("/process-instances/<id:instance_id>/move")
-def move(instance_id: int):  # noqa: ANN201
+@operation(
+    **_action(
+        "Move the token from one activity to another (refused when not safe: 409)",
+        {
+            "type": "object",
+            "required": ["from", "to"],
+            "additionalProperties": False,
+            "properties": {"from": KEY, "to": KEY},
+        },
+    )
+)
+def move(instance_id: int, body: dict):  # noqa: ANN201
     """Cancel the activity ``from`` and start the instance again before ``to``."""
-    body = json_body()
-    source, target = body.get("from"), body.get("to")
-    if not isinstance(source, str) or not isinstance(target, str):
-        raise ApiError(422, "invalid", "give 'from' and 'to' as activity ids", {"to": "required"})
-    run(MoveToken(instance_id, source, target))
+    run(MoveToken(instance_id, body["from"], body["to"]))
     return jsonify(instance_json(instance_id))
 
 
 @bp.post("/process-instances/<id:instance_id>/migrate")
-def migrate(instance_id: int):  # noqa: ANN201
+@operation(
+    **_action(
+        "Migrate the instance to a newer version (refused when not safe: 409)",
+        {
+            "type": "object",
+            "required": ["version"],
+            "additionalProperties": False,
+            "properties": {
+                "version": ID,
+                "mapping": {
+                    "type": "object",
+                    "maxProperties": 200,
+                    "additionalProperties": KEY,
+                    "description": "old activity ids to new ones",
+                },
+            },
+        },
+    )
+)
+def migrate(instance_id: int, body: dict):  # noqa: ANN201
     """Put the instance on a newer version; ``mapping`` maps old activity ids to new ones."""
-    body = json_body()
-    version, mapping = body.get("version"), body.get("mapping") or {}
-    if not isinstance(version, int) or isinstance(version, bool):
-        raise ApiError(422, "invalid", "'version' is the version number", {"version": "integer"})
-    run(MigrateInstance(instance_id, version, mapping))
+    run(MigrateInstance(instance_id, body["version"], body.get("mapping") or {}))
     return jsonify(instance_json(instance_id))

@@ -1,62 +1,86 @@
-"""The knowledge base: search (best first), one article, and new articles by editors."""
+"""The knowledge base: search (best first), one article, and new articles by editors.
+
+A deactivated article is out of search for everyone and, as in the UI, readable by id only by
+knowledge editors and administrators: anyone else gets 404.
+"""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 from aftersales import knowledge
 
 from ..extensions import db
 from . import bp
 from .auth import current_actor
-from .common import json_body
+from .declare import operation
 from .errors import ApiError
-
-ARTICLE_FIELDS = {"title", "body", "category", "models"}
-
-
-def _limit() -> int:
-    raw = request.args.get("limit") or "10"
-    if not raw.isdigit() or not 1 <= int(raw) <= knowledge.LIMIT_MAX:
-        raise ApiError(422, "invalid", f"limit is 1..{knowledge.LIMIT_MAX}", {"limit": "invalid"})
-    return int(raw)
+from .schemas import ID, items_of, nullable, ref, text
 
 
 @bp.get("/kb/articles")
-def kb_search():  # noqa: ANN201
-    """``?q=TEXT[&model=CODE][&limit=N]``: matching articles, best first; an empty q, none."""
-    current_actor()
-    text = request.args.get("q") or ""
-    model = (request.args.get("model") or "").strip()
-    if len(text) > 500 or len(model) > knowledge.MODEL_MAX:
-        raise ApiError(422, "invalid", "q has at most 500 characters, model at most 40")
-    found = knowledge.search(db.session, text, model=model or None, limit=_limit())
-    return jsonify({"items": [knowledge.article_view(a, s, text) for a, s in found]})
+@operation(
+    summary="Knowledge-base search, best first (an empty q finds nothing)",
+    answers={200: items_of("KbArticle")},
+    query={
+        "q": text(500),
+        "model": text(knowledge.MODEL_MAX),
+        "limit": {"type": "integer", "minimum": 1, "maximum": knowledge.LIMIT_MAX},
+    },
+)
+def kb_search(query: dict):  # noqa: ANN201
+    """``?q=TEXT[&model=CODE][&limit=N]``: matching active articles, best first."""
+    text_ = query.get("q", "")
+    model = query.get("model", "").strip()
+    found = knowledge.search(db.session, text_, model=model or None, limit=query.get("limit", 10))
+    return jsonify({"items": [knowledge.article_view(a, s, text_) for a, s in found]})
 
 
-@bp.get("/kb/articles/<int:article_id>")
+@bp.get("/kb/articles/<id:article_id>")
+@operation(
+    summary="One knowledge-base article with its body",
+    answers={200: ref("KbArticle")},
+    path={"id": ID},
+)
 def kb_article(article_id: int):  # noqa: ANN201
-    current_actor()
-    article = knowledge.get_article(db.session, article_id)
+    article = knowledge.readable_article(db.session, current_actor(), article_id)
     return jsonify({**knowledge.article_view(article), "body": article.body})
 
 
 @bp.post("/kb/articles")
-def kb_create():  # noqa: ANN201
-    """``{"title", "body", "category", "models"?}``: 201 with the article; editors only."""
+@operation(
+    summary="Add a knowledge-base article (knowledge editors and administrators)",
+    answers={201: ref("KbArticle")},
+    body={
+        "type": "object",
+        "required": ["title", "body"],
+        "additionalProperties": False,
+        "properties": {
+            "title": text(knowledge.TITLE_MAX, 1),
+            "body": text(knowledge.BODY_MAX, 1),
+            "category": nullable(
+                text(knowledge.CATEGORY_MAX, description="a category name; created on first use")
+            ),
+            "models": {
+                "type": "array",
+                "maxItems": knowledge.MODELS_MAX,
+                "items": text(knowledge.MODEL_MAX),
+                "description": "product model codes; none means every model",
+            },
+        },
+    },
+)
+def kb_create(body: dict):  # noqa: ANN201
+    """``{"title", "body", "category"?, "models"?}``: 201 with the article; editors only."""
     actor = current_actor()
     if not knowledge.may_edit(actor):
         raise ApiError(403, "forbidden", "only knowledge editors and administrators add articles")
-    data = json_body()
-    unknown = sorted(set(data) - ARTICLE_FIELDS)
-    if unknown:
-        raise ApiError(422, "invalid", "unknown fields", {k: "unknown field" for k in unknown})
     article = knowledge.save_article(
         db.session,
-        title=data.get("title"),
-        body=data.get("body"),
-        category=data.get("category"),
-        models=data.get("models") or (),
+        title=body["title"],
+        body=body["body"],
+        category=body.get("category"),
+        models=body.get("models") or (),
         actor=actor,
     )
     db.session.commit()

@@ -7,21 +7,30 @@ from flask import jsonify
 from engine.commands import CorrelateMessage
 
 from . import bp
-from .common import json_body, run
-from .errors import ApiError
-from .instances import instance_json
+from .common import run
+from .declare import operation
+from .instances import COMMAND_ERRORS, instance_json
+from .schemas import VARIABLES, nullable, ref, text
 
 
 @bp.post("/messages")
-def correlate():  # noqa: ANN201
-    body = json_body()
-    name = body.get("name")
-    if not isinstance(name, str) or not 0 < len(name) <= 200:
-        raise ApiError(
-            422, "invalid", "name is required (at most 200 characters)", {"name": "required"}
-        )
-    key = body.get("correlation_key")
-    if key is not None and (not isinstance(key, str) or len(key) > 200):
-        raise ApiError(422, "invalid", "correlation_key must be a string of at most 200 characters")
-    instance = run(CorrelateMessage(name, key, body.get("variables") or {}))
+@operation(
+    summary="Correlate a message: the instance it reached",
+    answers={200: ref("Instance")},
+    errors=COMMAND_ERRORS,
+    body={
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": False,
+        "properties": {
+            "name": text(200, 1),
+            "correlation_key": nullable(text(200)),
+            "variables": VARIABLES,
+        },
+    },
+)
+def correlate(body: dict):  # noqa: ANN201
+    instance = run(
+        CorrelateMessage(body["name"], body.get("correlation_key"), body.get("variables") or {})
+    )
     return jsonify(instance_json(instance.id, scoped=False))

@@ -4,21 +4,65 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from aftersales.orders import create_order, get_order, order_json
+from aftersales.orders import STARTABLE, create_order, get_order, order_json
 
 from ..extensions import db
 from . import bp
 from .auth import current_actor
-from .common import json_body
+from .declare import operation
+from .instances import COMMAND_ERRORS
+from .schemas import ID, ORDER_NUMBER, nullable, one_of, ref, text
+
+ADDRESS = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "province": text(20),
+        "city": text(30),
+        "district": text(30),
+        "street": text(200),
+    },
+}
+NEW_CUSTOMER = {
+    "type": "object",
+    "required": ["name", "phone"],
+    "additionalProperties": False,
+    "properties": {"name": text(80, 1), "phone": text(40, 1), "address": nullable(ADDRESS)},
+    "description": "a new caller; an address needs province, city and district",
+}
 
 
 @bp.post("/orders")
-def post_order():  # noqa: ANN201
-    order = create_order(db.session, current_actor(), json_body())
+@operation(
+    summary="Create a service order (and a new caller) and start its process",
+    answers={201: ref("Order")},
+    errors=COMMAND_ERRORS,
+    body={
+        "type": "object",
+        "required": ["type"],
+        "additionalProperties": False,
+        "properties": {
+            "type": one_of(*STARTABLE),
+            "customer_id": nullable(ID),
+            "customer": NEW_CUSTOMER,
+            "serial": nullable(text(40)),
+            "model": nullable(text(40)),
+            "description": nullable(text(4000)),
+        },
+        "description": "give customer_id or customer",
+    },
+)
+def post_order(body: dict):  # noqa: ANN201
+    order = create_order(db.session, current_actor(), body)
     return jsonify(order_json(db.session, order)), 201
 
 
 @bp.get("/orders/<number>")
+@operation(
+    summary="An order with its state and timeline",
+    answers={200: ref("Order")},
+    path={"number": ORDER_NUMBER},
+)
 def read_order(number: str):  # noqa: ANN201
-    order = get_order(db.session, current_actor(), number[:24])
+    order = get_order(db.session, current_actor(), number)
     return jsonify(order_json(db.session, order))
