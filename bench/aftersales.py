@@ -260,6 +260,8 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
                 (str(p), p.read_bytes())
                 for p in [
                     ROOT / "bpmn" / "repair.bpmn",
+                    ROOT / "bpmn" / "service_fee.dmn",
+                    ROOT / "bpmn" / "visit_fee.dmn",
                     ROOT / "bpmn" / "dispatch.bpmn",
                     *sorted((ROOT / "forms").glob("*.form.json")),
                 ]

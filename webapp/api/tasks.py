@@ -49,7 +49,7 @@ def get_task(task_id: str):  # noqa: ANN201
     locale = pick_locale(request.headers.get("Accept-Language"))
     body["form"] = task_form(db.session, task, locale)
     body["form_version"] = task.form_version
-    body["data"] = task_data(db.session, task)
+    body["data"] = task_data(db.session, task, actor)
     return jsonify(body)
 
 
