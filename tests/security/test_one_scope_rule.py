@@ -106,6 +106,17 @@ def test_no_module_decides_scope_outside_the_scope_module() -> None:
     assert not found, HOW_TO_FIX + ":\n" + "\n".join(found)
 
 
+def test_no_template_decides_scope_by_an_orders_own_path() -> None:
+    """An order's unit is its process instance's; templates never compare or read paths of
+    their own (``outlet_at`` and the views decide)."""
+    found = []
+    for path in sorted((ROOT / "webapp" / "templates").rglob("*.html")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if re.search(r"\border\.org_path\b|(org_path|\.path)\s*\.startswith\(", line):
+                found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert not found, HOW_TO_FIX + ":\n" + "\n".join(found)
+
+
 def test_the_checker_catches_a_page_bringing_its_own_rule(tmp_path: Path) -> None:
     page = tmp_path / "page.py"
     page.write_text(
