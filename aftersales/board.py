@@ -15,9 +15,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from engine import scope
 from engine.identity import Actor
 from engine.models import HumanTask, OrgUnit, ProcessInstance
-from engine.org import subtree, within
+from engine.org import subtree
 from engine.queries import instance_visible
 
 from .models import Customer, ServiceOrder
@@ -51,7 +52,7 @@ class BoardRow:
 
 def scope_units(session: Session, actor: Actor) -> tuple[list[OrgUnit], list[OrgUnit]]:
     """The centers and outlets within the actor's scope (all of them for HQ and admins)."""
-    units = subtree(session, None if actor.is_admin else actor.scope)
+    units = subtree(session, scope.scope_of(actor))
     return (
         [u for u in units if u.kind == "center"],
         [u for u in units if u.kind == "outlet"],
@@ -65,9 +66,9 @@ def _filtered(actor: Actor, flt: BoardFilter, *, with_status: bool) -> sa.Select
         .where(instance_visible(actor))
     )
     if flt.center_path:
-        query = query.where(within(ServiceOrder.org_path, flt.center_path))
+        query = query.where(scope.within(ProcessInstance.org_path, flt.center_path))
     if flt.outlet_path:
-        query = query.where(within(ServiceOrder.org_path, flt.outlet_path))
+        query = query.where(scope.within(ProcessInstance.org_path, flt.outlet_path))
     if flt.type:
         query = query.where(ServiceOrder.type == flt.type)
     if flt.created_from:
@@ -116,7 +117,9 @@ def board_rows(
             overdue,
         )
         .join(Customer, Customer.id == ServiceOrder.customer_id)
-        .outerjoin(outlet, sa.and_(outlet.path == ServiceOrder.org_path, outlet.kind == "outlet"))
+        .outerjoin(
+            outlet, sa.and_(outlet.path == ProcessInstance.org_path, outlet.kind == "outlet")
+        )
         .order_by(ServiceOrder.id.desc())  # ids grow with created_at; the primary key sorts
         .offset(offset)
         .limit(limit)
@@ -154,8 +157,7 @@ def my_jobs(session: Session, actor: Actor, today_end: datetime) -> list[Job]:
             HumanTask.id,
         )
     )
-    if not actor.is_admin:
-        query = query.where(within(HumanTask.org_path, actor.scope))
+    query = query.where(scope.visible(actor, HumanTask.org_path))
     return [
         Job(task, variables or {}, task.due_at is not None and task.due_at < today_end)
         for task, variables in session.execute(query)

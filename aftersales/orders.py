@@ -15,7 +15,7 @@ from engine.identity import Actor
 from engine.models import ProcessInstance, utcnow
 from engine.queries import history_of, instance_visible
 
-from .customers import create_customer, customer_summary
+from .customers import customer_summary, order_body_customer
 from .models import Customer, InstalledProduct, ProductModel, ServiceOrder
 
 PREFIX = {"repair": "R", "installation": "I", "consultation": "C", "praise": "P", "complaint": "T"}
@@ -34,27 +34,6 @@ STATES = (
 
 def _number(order: ServiceOrder) -> str:
     return f"{PREFIX[order.type]}{order.created_at:%Y%m%d}{order.id:06d}"
-
-
-def _customer(session: Session, body: dict[str, Any]) -> Customer:
-    if body.get("customer_id") is not None:
-        customer = (
-            session.get(Customer, body["customer_id"])
-            if isinstance(body["customer_id"], int)
-            else None
-        )
-        if customer is None:
-            raise InvalidInput("no such customer", {"customer_id": "unknown"})
-        return customer
-    new = body.get("customer")
-    if not isinstance(new, dict):
-        raise InvalidInput("give customer_id or a new customer", {"customer": "required"})
-    return create_customer(
-        session,
-        name=str(new.get("name") or ""),
-        phone=str(new.get("phone") or ""),
-        address=new.get("address") if isinstance(new.get("address"), dict) else None,
-    )
 
 
 def _product(
@@ -97,7 +76,7 @@ class OpenOrder:
             raise InvalidInput(
                 "the description has at most 4000 characters", {"description": "too long"}
             )
-        customer = _customer(session, body)
+        customer = order_body_customer(session, context.actor, body)
         product, model = _product(session, customer, body)
         address = customer.addresses[0] if customer.addresses else None
         in_warranty = product.in_warranty(self.today or date.today()) if product else None

@@ -9,9 +9,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine import scope
 from engine.identity import Actor
 from engine.models import OrgUnit, ProcessInstance, User
-from engine.org import within
 from engine.queries import instance_visible
 
 from .customers import OPEN_STATES
@@ -23,8 +23,7 @@ RECENT_CLOSED = 20  # closed orders whose callback scores are averaged
 
 
 def _outlets_in_scope(actor: Actor) -> sa.Select:
-    scope = None if actor.is_admin else actor.scope
-    return sa.select(OrgUnit).where(OrgUnit.kind == "outlet", within(OrgUnit.path, scope))
+    return sa.select(OrgUnit).where(OrgUnit.kind == "outlet", scope.visible(actor, OrgUnit.path))
 
 
 def find_outlet(session: Session, actor: Actor, code: str) -> OrgUnit | None:
@@ -81,14 +80,15 @@ def outlet_rows(session: Session, actor: Actor, units: list[OrgUnit]) -> list[Ou
     )
     open_orders = dict(
         session.execute(
-            sa.select(ServiceOrder.org_path, sa.func.count())
+            sa.select(ProcessInstance.org_path, sa.func.count())
+            .select_from(ServiceOrder)
             .join(ProcessInstance, ProcessInstance.id == ServiceOrder.process_instance_id)
             .where(
-                ServiceOrder.org_path.in_([u.path for u in units]),
+                ProcessInstance.org_path.in_([u.path for u in units]),
                 ServiceOrder.status.in_(OPEN_STATES),
                 instance_visible(actor),
             )
-            .group_by(ServiceOrder.org_path)
+            .group_by(ProcessInstance.org_path)
         ).all()
     )
     praises = dict(
@@ -155,7 +155,7 @@ def callback_scores(session: Session, unit: OrgUnit) -> CallbackScores:
         sa.select(score)
         .select_from(ServiceOrder)
         .join(ProcessInstance, ProcessInstance.id == ServiceOrder.process_instance_id)
-        .where(ServiceOrder.org_path == unit.path, ServiceOrder.status == "closed")
+        .where(ProcessInstance.org_path == unit.path, ServiceOrder.status == "closed")
         .order_by(ServiceOrder.closed_at.desc(), ServiceOrder.id.desc())
         .limit(RECENT_CLOSED)
     ).all()

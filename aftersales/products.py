@@ -8,6 +8,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from engine.identity import Actor
+
+from .customers import customer_visible
 from .models import InstalledProduct, ProductModel
 
 
@@ -24,11 +27,21 @@ def warranty_end(model: ProductModel, purchase: date, install: date | None) -> d
 
 
 def search(
-    session: Session, text: str, customer_id: int | None = None, limit: int = 20
+    session: Session,
+    text: str,
+    customer_id: int | None = None,
+    limit: int = 20,
+    *,
+    actor: Actor,
 ) -> list[InstalledProduct]:
-    """Installed products by serial prefix or model code, optionally of one customer."""
+    """Installed products by serial prefix or model code, optionally of one customer, among
+    the products of the customers the actor reads (in SQL, before the limit)."""
     text = (text or "").strip()
-    query = sa.select(InstalledProduct).join(ProductModel)
+    query = (
+        sa.select(InstalledProduct)
+        .join(ProductModel)
+        .where(customer_visible(actor, InstalledProduct.customer_id))
+    )
     if customer_id is not None:
         query = query.where(InstalledProduct.customer_id == customer_id)
     if text:

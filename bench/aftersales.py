@@ -17,7 +17,8 @@ The world
 ``--customers`` N customers (default 1,000,000), each with a mobile phone (one in ten also a
 landline) and an address in one of 14 districts of 5 cities; 3N installed products of 20
 models in 5 categories (serial ``SN`` + 10 digits, the first three owned by customer 1, and so
-on); N/5 service orders, 97% closed, spread over 12 outlets under 4 centers. The rows are
+on); N/5 service orders, 97% closed, spread over 12 outlets under 4 centers, each with its
+(completed, stateless) process instance at the order's outlet. The rows are
 bulk-loaded with ``INSERT ... SELECT`` over ``generate_series`` (PostgreSQL) or a recursive
 CTE (SQLite), then ``VACUUM ANALYZE`` / ``ANALYZE``. Outlets, people, survey items, settings
 and the process definitions are made through the application's own functions.
@@ -25,10 +26,13 @@ and the process definitions are made through the application's own functions.
 The figures (``_pg`` on PostgreSQL)
 -----------------------------------
 ``lookup_p95_ms``
-    ``aftersales.customers.lookup(session, phone=...)`` for a random existing mobile number,
-    each in a new session, p95 over ``--queries`` (customer, phones, addresses, three
-    products with model and category, recent orders). ``lookup_serial_p95_ms`` is the same by
-    a product's serial (a scanned barcode).
+    ``aftersales.customers.lookup(session, actor, phone=...)`` for a random existing mobile
+    number as an HQ agent, each in a new session, p95 over ``--queries`` (customer, phones,
+    addresses, three products with model and category, recent orders in scope).
+    ``lookup_serial_p95_ms`` is the same by a product's serial (a scanned barcode).
+    ``lookup_outlet_*`` are an outlet manager's (its hotline finds callers by exact phone,
+    their orders joined to their instances within the outlet's path), ``lookup_center_*`` a
+    center's (only customers with an order in its scope: the EXISTS subquery).
 ``dispatch_decision_p95_ms``
     ``aftersales.dispatch.choose_outlet`` for random regions (1 in 20 served by no outlet)
     and categories, each in a new session.
@@ -91,7 +95,8 @@ from bench.engine import (  # noqa: E402
     sqlite_database,
 )
 from engine.commands import Deploy, execute  # noqa: E402
-from engine.identity import SYSTEM_ACTOR, issue_token, upsert_user  # noqa: E402
+from engine.identity import SYSTEM_ACTOR, Actor, actor_for, issue_token, upsert_user  # noqa: E402
+from engine.models import ProcessDefinition  # noqa: E402
 from engine.org import upsert_unit  # noqa: E402
 from forms import binding as forms_binding  # noqa: E402
 from forms import survey  # noqa: E402
@@ -144,6 +149,8 @@ REPORT = {
     "visit_fee": 50,
     "customer_signature": "data:image/png;base64,iVBORw0KGgo=",
 }
+# whose lookups are timed: the figure's infix and the user (an HQ agent has none)
+LOOKUP_ACTORS = {"": "agent1", "_outlet": "boss_O_PD", "_center": "center_C_SH"}
 GROUPS = {
     "lookup": ["lookup_p95_ms", "lookup_serial_p95_ms"],
     "dispatch": ["dispatch_decision_p95_ms"],
@@ -194,7 +201,7 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
     """Outlets, people and catalogue through the app; the bulk rows with SQL."""
     forms_binding.install()  # form files deploy (and survey scores) as in the web app
     aftersales.install()
-    world: dict[str, Any] = {"outlets": {}, "tokens": {}, "customers": customers}
+    world: dict[str, Any] = {"outlets": {}, "tokens": {}, "actors": {}, "customers": customers}
     with factory() as session:
         postgres = session.bind.dialect.name == "postgresql"
         with phase("load_org"):
@@ -231,6 +238,7 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
                 )
                 session.flush()
                 world["tokens"][username] = issue_token(session, user, "bench")
+                world["actors"][username] = actor_for(user)
             model_id = 0
             for cat_id, (code, zh, en, months, models) in enumerate(CATEGORIES, 1):
                 session.add(
@@ -260,6 +268,8 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
                 (str(p), p.read_bytes())
                 for p in [
                     ROOT / "bpmn" / "repair.bpmn",
+                    ROOT / "bpmn" / "service_fee.dmn",
+                    ROOT / "bpmn" / "visit_fee.dmn",
                     ROOT / "bpmn" / "dispatch.bpmn",
                     *sorted((ROOT / "forms").glob("*.form.json")),
                 ]
@@ -312,6 +322,29 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
         with phase("load_orders"):
             orders = max(n // 5, 1)
             outlet_paths = " ".join(f"WHEN {k} THEN '{p}'" for k, p in enumerate(paths))
+            repair = session.execute(
+                sa.select(ProcessDefinition.id, ProcessDefinition.version).where(
+                    ProcessDefinition.key == "repair"
+                )
+            ).one()
+            ended = (
+                f"{now} - (i % 700) * INTERVAL '1 day'"
+                if postgres
+                else "datetime('now', '-' || (i % 700) || ' days')"
+            )
+            _insert(  # each order's process instance: the order's unit is the instance's
+                session, postgres, orders, "process_instance",
+                "id, definition_id, process_key, process_version, business_key, status, "
+                "started_by, started_at, ended_at, updated_at, current_activities, "
+                "passed_activities, variables, state, waiting, org_path, revision",
+                f"i, {repair.id}, 'repair', {repair.version}, 'H' || {pad('i', 10)}, "
+                f"'completed', 'import', {ended}, {ended}, {ended}, {empty}, {empty}, "
+                f"CAST('{{}}' AS JSON), '', false, CASE i % {len(paths)} {outlet_paths} END, 1"
+                if postgres
+                else f"i, {repair.id}, 'repair', {repair.version}, 'H' || {pad('i', 10)}, "
+                f"'completed', 'import', {ended}, {ended}, {ended}, '[]', '[]', '{{}}', '', "
+                f"0, CASE i % {len(paths)} {outlet_paths} END, 1",
+            )  # fmt: skip
             status = "CASE WHEN i % 33 = 0 THEN " + _case(
                 "i / 33", ["received", "dispatched", "accepted", "on_site", "reported"]
             ) + " ELSE 'closed' END"  # fmt: skip
@@ -323,10 +356,11 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
             _insert(
                 session, postgres, orders, "service_order",
                 "id, number, type, status, customer_id, installed_product_id, description, "
-                "in_warranty, org_path, verified, created_by, created_at, closed_at",
+                "in_warranty, org_path, process_instance_id, verified, created_by, created_at, "
+                "closed_at",
                 f"i, 'H' || {pad('i', 10)}, 'repair', {status}, (i * 7) % {n} + 1, "
                 f"((i * 7) % {n}) * 3 + 1, '空调不制冷', true, "
-                f"CASE i % {len(paths)} {outlet_paths} END, false, 'import', {created}, "
+                f"CASE i % {len(paths)} {outlet_paths} END, i, false, 'import', {created}, "
                 f"CASE WHEN i % 33 = 0 THEN NULL ELSE {created} END",
             )  # fmt: skip
         if postgres:
@@ -336,6 +370,7 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
                 "customer_address",
                 "installed_product",
                 "service_order",
+                "process_instance",
                 "product_category",
                 "product_model",
             ):
@@ -375,17 +410,24 @@ def timed_ms(factory: sessionmaker[Session], action: Any) -> float:
     return (time.perf_counter() - started) * 1000
 
 
-def measure_lookup(factory: sessionmaker[Session], customers: int, count: int) -> dict:
+def measure_lookup(
+    factory: sessionmaker[Session], customers: int, count: int, actor: Actor
+) -> dict:
+    """The caller lookup as ``actor`` sees it: an HQ agent reads every customer, an outlet
+    manager finds any caller by exact phone (its hotline), a center only customers with an
+    order in its scope (the EXISTS over the customer's orders and their instances)."""
     rng = random.Random(SEED)
     phones = [f"13{rng.randint(1, customers):09d}" for _ in range(count + 20)]
     serials = [f"SN{rng.randint(1, 3 * customers):010d}" for _ in range(count + 20)]
     found = []
     for phone in phones[:20]:  # warm the pool and the plans
-        timed_ms(factory, lambda s, p=phone: lookup(s, phone=p))
+        timed_ms(factory, lambda s, p=phone: lookup(s, actor, phone=p))
     by_phone = []
     for phone in phones[20:]:
-        by_phone.append(timed_ms(factory, lambda s, p=phone: found.append(len(lookup(s, phone=p)))))
-    by_serial = [timed_ms(factory, lambda s, x=x: lookup(s, serial=x)) for x in serials[20:]]
+        by_phone.append(
+            timed_ms(factory, lambda s, p=phone: found.append(len(lookup(s, actor, phone=p))))
+        )
+    by_serial = [timed_ms(factory, lambda s, x=x: lookup(s, actor, serial=x)) for x in serials[20:]]
     return {
         "p95": percentile(by_phone, 95),
         "p50": percentile(by_phone, 50),
@@ -638,12 +680,14 @@ def main(argv: list[str] | None = None) -> None:
             emit(f"installed_products{suffix}", sizes["installed_product"], "rows")
             emit(f"service_orders{suffix}", sizes["service_order"], "rows")
             if "lookup" in groups:
-                with phase(f"lookup{suffix}"):
-                    found = measure_lookup(factory, args.customers, args.queries)
-                emit(f"lookup_p95_ms{suffix}", found["p95"], "ms")
-                emit(f"lookup_median_ms{suffix}", found["p50"], "ms")
-                emit(f"lookup_serial_p95_ms{suffix}", found["serial_p95"], "ms")
-                emit(f"lookup_customers_per_hit{suffix}", found["hits"], "customers")
+                for who, username in LOOKUP_ACTORS.items():
+                    actor = world["actors"][username]
+                    with phase(f"lookup{who}{suffix}"):
+                        found = measure_lookup(factory, args.customers, args.queries, actor)
+                    emit(f"lookup{who}_p95_ms{suffix}", found["p95"], "ms")
+                    emit(f"lookup{who}_median_ms{suffix}", found["p50"], "ms")
+                    emit(f"lookup{who}_serial_p95_ms{suffix}", found["serial_p95"], "ms")
+                    emit(f"lookup{who}_customers_per_hit{suffix}", found["hits"], "customers")
             if "dispatch" in groups:
                 with phase(f"dispatch{suffix}"):
                     chosen = measure_dispatch(factory, args.queries)

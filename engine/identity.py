@@ -11,9 +11,10 @@ from datetime import timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from . import scope
 from .errors import InvalidInput
 from .models import ApiToken, Group, HumanTask, ProcessDefinition, StartGrant, User, utcnow
-from .org import get_unit, path_within, root_unit, unit_scope
+from .org import get_unit, root_unit
 
 SYSTEM = "system"
 TOKEN_DAYS = 90  # how long a new API token is valid unless the caller says otherwise
@@ -73,10 +74,16 @@ class Actor:
         return self.is_admin or bool(OPERATING_ROLES & self.roles)
 
     def sees(self, path: str | None) -> bool:
-        return self.is_admin or path_within(path, self.scope)
+        """Whether a row already loaded lies in this actor's scope (``engine.scope.sees``)."""
+        return scope.sees(self, path)
 
 
 SYSTEM_ACTOR = Actor(SYSTEM, frozenset(), is_admin=True)
+
+
+def admin_users() -> sa.ColumnElement[bool]:
+    """SQL over ``User``: the administrators, by flag or role, as ``actor_for`` decides."""
+    return sa.or_(User.is_admin.is_(True), sa.cast(User.roles, sa.Text).contains('"admin"'))
 
 
 def actor_for(user: User) -> Actor:
@@ -88,7 +95,7 @@ def actor_for(user: User) -> Actor:
         frozenset(user.group_names),
         admin,
         roles,
-        None if admin else unit_scope(unit),
+        None if admin else scope.unit_scope(unit),
         unit.id if unit is not None else None,
     )
 

@@ -215,6 +215,9 @@ class HumanTask(Base):
     org_path: Mapped[str] = mapped_column(org_path_type(), default="")
     form_version: Mapped[int | None]
     customer_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    # what the task showed when it was completed: ``{"data": submitted, "context": {...}}``;
+    # its completer reads this once the instance has left their scope
+    snapshot: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON(none_as_null=True))
 
 
 class TaskCandidate(Base):

@@ -1,7 +1,8 @@
-"""The organisation tree and the data scope it gives each user.
+"""The organisation tree: units, their paths, and moving a unit with its work.
 
 A unit's ``path`` lists the ids from the root (``/1/4/17/``). Instances and tasks carry the
-path of the unit they belong to, so "this unit and every unit below it" is one index range.
+path of the unit they belong to, so "this unit and every unit below it" is one index range
+(``engine.scope``, the one rule of what a user sees).
 """
 
 from __future__ import annotations
@@ -11,36 +12,9 @@ from sqlalchemy.orm import Session
 
 from .errors import InvalidInput, NotFound
 from .models import ORG_KINDS, HumanTask, OrgUnit, ProcessInstance, TaskCandidate
+from .scope import path_in, within
 
 ROOT_CODE = "HQ"
-UNSCOPED_KINDS = ("hq", "department")
-
-
-def scope_range(path: str) -> tuple[str, str]:
-    """The half-open string range holding ``path`` and every path below it.
-
-    Paths end in "/", and "0" is the character after "/", so the range is exact.
-    """
-    return path, path[:-1] + "0"
-
-
-def within(column: sa.ColumnElement, path: str | None) -> sa.ColumnElement[bool]:
-    """SQL: ``column`` lies at or below ``path``; ``None`` means no limit."""
-    if path is None:
-        return sa.true()
-    low, high = scope_range(path)
-    return sa.and_(column >= low, column < high)
-
-
-def path_within(path: str | None, scope: str | None) -> bool:
-    return scope is None or (path or "").startswith(scope)
-
-
-def unit_scope(unit: OrgUnit | None) -> str | None:
-    """The path a member of ``unit`` sees below; HQ and its departments see everything."""
-    if unit is None or unit.kind in UNSCOPED_KINDS:
-        return None
-    return unit.path
 
 
 def find_unit(session: Session, code: str) -> OrgUnit | None:
@@ -72,50 +46,85 @@ def root_unit(session: Session) -> OrgUnit:
         return session.scalar(_ROOT)
 
 
-def upsert_unit(
-    session: Session, code: str, *, name: str, kind: str, parent_code: str | None = None
-) -> OrgUnit:
-    """Create a unit or update the one with that code; a new parent moves its subtree."""
-    code = (code or "").strip()
+def _parent_for(session: Session, kind: str, parent_code: str | None) -> OrgUnit | None:
+    parent = get_unit(session, parent_code) if parent_code else None
+    if parent is None and kind != "hq":
+        parent = root_unit(session)
+    if parent is not None and parent.kind == "outlet":
+        raise InvalidInput("an outlet has no units below it", {"parent": "is an outlet"})
+    return parent
+
+
+def _check(code: str, name: str, kind: str) -> None:
     if not code or len(code) > 40:
         raise InvalidInput("a unit code is 1 to 40 characters", {"code": "invalid"})
     if kind not in ORG_KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(ORG_KINDS)}", {"kind": "invalid"})
     if not (name or "").strip():
         raise InvalidInput("a unit needs a name", {"name": "required"})
-    parent = get_unit(session, parent_code) if parent_code else None
-    if parent is None and kind != "hq":
-        parent = root_unit(session)
-    if parent is not None and parent.kind == "outlet":
-        raise InvalidInput("an outlet has no units below it", {"parent": "is an outlet"})
+
+
+def upsert_unit(
+    session: Session, code: str, *, name: str, kind: str, parent_code: str | None = None
+) -> OrgUnit:
+    """Create a unit, or update the name and kind of the one with that code.
+
+    Giving an existing unit another parent is refused here: moving a unit changes what
+    people see, so it is the audited ``MoveOrgUnit`` command (``SaveOrgUnit`` runs it).
+    """
+    code = (code or "").strip()
+    _check(code, name, kind)
+    parent = _parent_for(session, kind, parent_code)
     unit = find_unit(session, code)
+    if unit is not None and unit.parent_id != (parent.id if parent is not None else None):
+        raise InvalidInput(
+            f"{code} lies below another unit; moving it is the MoveOrgUnit command",
+            {"parent": "moving is a command"},
+        )
     if unit is None:
         unit = OrgUnit(code=code, name=name.strip(), kind=kind, path="")
+        unit.parent_id = parent.id if parent is not None else None
         session.add(unit)
         session.flush()
-    elif parent is not None and (parent.id == unit.id or parent.path.startswith(unit.path)):
-        raise InvalidInput(f"{parent.code} lies below {code}", {"parent": "would make a cycle"})
+        unit.path = (parent.path if parent is not None else "/") + f"{unit.id}/"
     unit.name, unit.kind = name.strip(), kind
-    unit.parent_id = parent.id if parent is not None else None
-    new_path = (parent.path if parent is not None else "/") + f"{unit.id}/"
-    if unit.path and unit.path != new_path:
-        _move_subtree(session, unit.path, new_path)
-    unit.path = new_path
     session.flush()
     return unit
 
 
-def _move_subtree(session: Session, old: str, new: str) -> None:
+def move_unit(session: Session, unit: OrgUnit, parent: OrgUnit) -> dict[str, int]:
+    """Put ``unit`` below ``parent``, rewriting the paths of its subtree and of the instances
+    and tasks there, in the caller's transaction. Only ``MoveOrgUnit`` calls this.
+
+    Answers how many rows of each kind moved.
+    """
+    if parent.kind == "outlet":
+        raise InvalidInput("an outlet has no units below it", {"parent": "is an outlet"})
+    if path_in(parent.path, unit.path):
+        raise InvalidInput(
+            f"{parent.code} lies below {unit.code}", {"parent": "would make a cycle"}
+        )
+    new_path = parent.path + f"{unit.id}/"
+    moved = _move_subtree(session, unit.path, new_path) if unit.path != new_path else {}
+    unit.parent_id, unit.path = parent.id, new_path
+    session.flush()
+    return moved
+
+
+def _move_subtree(session: Session, old: str, new: str) -> dict[str, int]:
     """Rewrite the paths of every unit, instance and task at or below ``old``."""
+    moved = {}
     for model in (OrgUnit, ProcessInstance, HumanTask, TaskCandidate):
         column = model.path if model is OrgUnit else model.org_path
-        session.execute(
+        result = session.execute(
             sa.update(model)
             .where(within(column, old))
             .values({column.key: sa.literal(new) + sa.func.substr(column, len(old) + 1)})
             .execution_options(synchronize_session=False)
         )
+        moved[model.__tablename__] = result.rowcount
     session.expire_all()
+    return moved
 
 
 def subtree(session: Session, scope: str | None) -> list[OrgUnit]:

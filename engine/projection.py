@@ -8,6 +8,8 @@ per candidate group); every waiting timer a ``timer`` row; every waiting message
 from __future__ import annotations
 
 import functools
+import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -25,6 +27,26 @@ from .models import HumanTask, MessageSubscription, ProcessInstance, TaskCandida
 from .parsing import ISO_DURATION
 
 _projected: WeakKeyDictionary[BpmnWorkflow, set[str]] = WeakKeyDictionary()
+# the snapshot of the task a command is completing, kept until the projection writes it
+_completing: WeakKeyDictionary[BpmnWorkflow, tuple[str, dict[str, Any]]] = WeakKeyDictionary()
+_context_keys: tuple[str, ...] = ()
+
+
+def show_on_completion(keys: Iterable[str]) -> None:
+    """Name the task-data variables a task page shows beside the form (the domain's case
+    summary), so a completion snapshots them with the submitted data."""
+    global _context_keys
+    _context_keys = tuple(keys)
+
+
+def completing(workflow: BpmnWorkflow, task: Any, submitted: dict[str, Any]) -> None:
+    """Remember what the task shows as it is completed: the submitted data and the context
+    variables of its data. The UPDATE that completes the row writes it, so the snapshot
+    costs no statement of its own."""
+    data = task.data
+    context = {k: data[k] for k in _context_keys if data.get(k) not in (None, "")}
+    snapshot = json.loads(json.dumps({"data": submitted, "context": context}, default=str))
+    _completing[workflow] = (str(task.id), snapshot)
 
 
 def track(workflow: BpmnWorkflow, ready_tasks: list[Any]) -> None:
@@ -127,8 +149,10 @@ def project_human_tasks(
     _projected[workflow] = set(ready)
     now = utcnow()
     gone = [task_id for task_id in open_before if task_id not in ready]
+    noted = _completing.pop(workflow, None)
+    snapshot = noted[1] if noted is not None and noted[0] == completed_task_id else None
     if gone:
-        _close_tasks(session, gone, completed_task_id, completed_by, now)
+        _close_tasks(session, gone, completed_task_id, completed_by, now, snapshot)
     new = [task for task_id, task in ready.items() if task_id not in open_before]
     if not new:
         return
@@ -182,6 +206,7 @@ _COMPLETE_TASK = (
         completed_at=sa.bindparam("now"),
         assignee=sa.func.coalesce(HumanTask.assignee, sa.bindparam("by")),
         claimed_at=sa.func.coalesce(HumanTask.claimed_at, sa.bindparam("now")),
+        snapshot=sa.bindparam("snapshot", type_=sa.JSON(none_as_null=True)),
     )
 )
 _CANCEL_TASKS = (
@@ -197,21 +222,27 @@ def _close_tasks(
     completed_task_id: str | None,
     completed_by: str | None,
     now: datetime,
+    snapshot: dict[str, Any] | None = None,
 ) -> None:
     """Mark left tasks completed (the one this command completed) or cancelled."""
     cancelled = [task_id for task_id in gone if task_id != completed_task_id]
     db = session.connection()
     if completed_task_id in gone:
-        db.execute(_COMPLETE_TASK, {"task": completed_task_id, "by": completed_by, "now": now})
+        db.execute(
+            _COMPLETE_TASK,
+            {"task": completed_task_id, "by": completed_by, "now": now, "snapshot": snapshot},
+        )
         task = session.identity_map.get(session.identity_key(HumanTask, completed_task_id))
         if task is not None:
-            _mirror_completion(task, completed_by, now)
+            _mirror_completion(task, completed_by, now, snapshot)
     if cancelled:
         db.execute(_CANCEL_TASKS, {"ids": cancelled, "now": now})
     db.execute(_DROP_CANDIDATES, {"ids": gone})
 
 
-def _mirror_completion(task: HumanTask, completed_by: str | None, now: datetime) -> None:
+def _mirror_completion(
+    task: HumanTask, completed_by: str | None, now: datetime, snapshot: dict[str, Any] | None
+) -> None:
     """Give the loaded object the values the UPDATE wrote, as already-committed state.
 
     Expiring it instead would cost a SELECT when the caller reads the task afterwards,
@@ -223,6 +254,7 @@ def _mirror_completion(task: HumanTask, completed_by: str | None, now: datetime)
         "completed_at": now,
         "assignee": task.assignee or completed_by,
         "claimed_at": task.claimed_at or now,
+        "snapshot": snapshot,
     }
     for name, value in values.items():
         set_committed_value(task, name, value)
@@ -258,6 +290,7 @@ def _task_row(
         "completed_by": None,
         "org_path": instance.org_path,
         "customer_phone": _customer_phone(task.data),
+        "snapshot": None,
     }
 
 

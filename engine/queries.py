@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from . import scope
 from .errors import InvalidInput, NotFound
 from .identity import Actor, may_see_task
 from .models import (
@@ -23,7 +24,6 @@ from .models import (
     Timer,
     utcnow,
 )
-from .org import scope_range, within
 from .runtime import definition_spec
 
 MAX_PAGE_SIZE = 200
@@ -105,7 +105,7 @@ def _visible(actor: Actor) -> Any:
     clauses = [HumanTask.assignee == actor.username, HumanTask.candidate_group.is_(None)]
     if actor.groups:
         clauses.append(_candidate_of(actor.groups))
-    return sa.and_(within(HumanTask.org_path, actor.scope), sa.or_(*clauses))
+    return sa.and_(scope.visible(actor, HumanTask.org_path), sa.or_(*clauses))
 
 
 def _due_clause(due: str, now: datetime) -> Any:
@@ -138,8 +138,7 @@ def task_query(actor: Actor, flt: TaskFilter) -> Any:
     if flt.candidate:
         query = query.where(HumanTask.assignee.is_(None))
         query = query.where(_candidate_of(actor.groups) if actor.groups else sa.false())
-        if not actor.is_admin:
-            query = query.where(within(HumanTask.org_path, actor.scope))
+        query = query.where(scope.visible(actor, HumanTask.org_path))
     if flt.process_key:
         query = query.where(HumanTask.process_key == flt.process_key)
     if flt.business_key:
@@ -167,9 +166,6 @@ class TaskPage:
     total_exact: bool = True
 
 
-_SCOPE_SQL = " AND org_path >= :scope_low AND org_path < :scope_high"
-
-
 @functools.cache
 def _group_inbox_sql(groups: int, scoped: bool) -> sa.TextClause:
     """Each group's first ``:depth`` unclaimed tasks in index order, merged best first.
@@ -177,10 +173,10 @@ def _group_inbox_sql(groups: int, scoped: bool) -> sa.TextClause:
     Written as SQL text because building the equivalent expression on every request cost
     more than running it; cached per number of groups and whether a scope limits it.
     """
-    scope = _SCOPE_SQL if scoped else ""
+    limit = scope.RANGE_SQL if scoped else ""
     parts = [
         f"SELECT * FROM (SELECT task_id, priority, created_at FROM task_candidate"
-        f" WHERE group_name = :g{i} AND claimed = :no{scope}"
+        f" WHERE group_name = :g{i} AND claimed = :no{limit}"
         f" ORDER BY priority DESC, created_at, task_id LIMIT :depth) AS g{i}"
         for i in range(groups)
     ]
@@ -195,18 +191,11 @@ def _group_inbox_sql(groups: int, scoped: bool) -> sa.TextClause:
 def _group_count_sql(groups: int, scoped: bool) -> sa.TextClause:
     """Rows and distinct tasks among the first COUNT_CAP + 1 candidate rows of the groups."""
     names = ", ".join(f":g{i}" for i in range(groups))
-    scope = _SCOPE_SQL if scoped else ""
+    limit = scope.RANGE_SQL if scoped else ""
     return sa.text(
         "SELECT count(*), count(DISTINCT task_id) FROM (SELECT task_id FROM task_candidate"
-        f" WHERE group_name IN ({names}) AND claimed = :no{scope} LIMIT :cap) AS seen"
+        f" WHERE group_name IN ({names}) AND claimed = :no{limit} LIMIT :cap) AS seen"
     )
-
-
-def _scope_params(actor: Actor) -> dict[str, Any]:
-    if actor.scope is None or actor.is_admin:
-        return {}
-    low, high = scope_range(actor.scope)
-    return {"scope_low": low, "scope_high": high}
 
 
 def group_inbox_ids(actor: Actor, page: Page) -> tuple[sa.TextClause, dict[str, Any]]:
@@ -219,9 +208,9 @@ def group_inbox_ids(actor: Actor, page: Page) -> tuple[sa.TextClause, dict[str, 
     groups = sorted(actor.groups)
     params: dict[str, Any] = {f"g{i}": g for i, g in enumerate(groups)}
     params.update(no=False, depth=page.offset + page.size, size=page.size, skip=page.offset)
-    scope = _scope_params(actor)
-    params.update(scope)
-    return _group_inbox_sql(len(groups), bool(scope)), params
+    limit = scope.range_params(actor)
+    params.update(limit)
+    return _group_inbox_sql(len(groups), bool(limit)), params
 
 
 def _group_inbox(session: Session, actor: Actor, page: Page) -> TaskPage:
@@ -229,10 +218,10 @@ def _group_inbox(session: Session, actor: Actor, page: Page) -> TaskPage:
         return TaskPage([], 0)
     groups = sorted(actor.groups)
     names = {f"g{i}": g for i, g in enumerate(groups)}
-    scope = _scope_params(actor)
+    limit = scope.range_params(actor)
     seen, total = session.execute(
-        _group_count_sql(len(groups), bool(scope)),
-        {**names, **scope, "no": False, "cap": COUNT_CAP + 1},
+        _group_count_sql(len(groups), bool(limit)),
+        {**names, **limit, "no": False, "cap": COUNT_CAP + 1},
     ).one()
     statement, params = group_inbox_ids(actor, page)
     ids = session.scalars(statement, params).all()
@@ -265,11 +254,41 @@ def get_task(session: Session, actor: Actor, task_id: str) -> HumanTask:
     return task
 
 
+def completed_view(session: Session, actor: Actor, task: HumanTask) -> dict[str, Any] | None:
+    """What a completed task shows someone whose scope no longer holds its instance (the
+    completer moved to another unit, or dispatch moved the order away): the snapshot its
+    completion took, ``{"data": submitted, "context": {...}}``. None while the instance is
+    in the actor's scope, or the task is not completed: then the page reads the instance."""
+    if task.status != "completed":
+        return None
+    path = session.scalar(
+        sa.select(ProcessInstance.org_path).where(ProcessInstance.id == task.instance_id)
+    )
+    if path is not None and scope.sees(actor, path):
+        return None
+    snapshot = task.snapshot or {}
+    return {"data": snapshot.get("data") or {}, "context": snapshot.get("context") or {}}
+
+
+def history_until(session: Session, task: HumanTask) -> list[AuditEntry]:
+    """The instance's history up to and including the completion of ``task``."""
+    completed = (
+        sa.select(sa.func.max(AuditEntry.id))
+        .where(AuditEntry.instance_id == task.instance_id, AuditEntry.task_id == task.id)
+        .scalar_subquery()
+    )
+    return list(
+        session.scalars(
+            sa.select(AuditEntry)
+            .where(AuditEntry.instance_id == task.instance_id, AuditEntry.id <= completed)
+            .order_by(AuditEntry.id)
+        )
+    )
+
+
 def instance_visible(actor: Actor) -> Any:
     """Instances of the actor's unit and the units below it; HQ and admins see all."""
-    if actor.is_admin:
-        return sa.true()
-    return within(ProcessInstance.org_path, actor.scope)
+    return scope.visible(actor, ProcessInstance.org_path)
 
 
 def get_instance(session: Session, actor: Actor, instance_id: int) -> ProcessInstance:
@@ -309,7 +328,7 @@ class InstanceFilter:
         if self.business_key:
             where.append(ProcessInstance.business_key == self.business_key)
         if self.org_path:
-            where.append(within(ProcessInstance.org_path, self.org_path))
+            where.append(scope.within(ProcessInstance.org_path, self.org_path))
         if self.started_from is not None:
             where.append(ProcessInstance.started_at >= self.started_from)
         if self.started_before is not None:

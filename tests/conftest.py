@@ -136,7 +136,12 @@ def engine_env(session_factory: sessionmaker[Session]) -> EngineEnv:
     env = EngineEnv(session_factory)
     with session_factory() as session:
         for name, (groups, admin) in USERS.items():
-            roles = {"designer": ["process_designer"], "manager": ["manager"]}.get(name, [])
+            roles = {
+                "designer": ["process_designer"],
+                "manager": ["manager"],
+                "agent": ["agent"],  # the call center registers callers
+                "agent2": ["agent"],
+            }.get(name, [])
             user = upsert_user(session, username=name, groups=groups, is_admin=admin, roles=roles)
             session.flush()
             env.actors[name] = actor_for(user)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from engine.commands import AddComment, execute
+from engine.commands import AddComment, MoveOrgUnit, SaveOrgUnit, execute
 from engine.errors import InvalidInput, NotFound
 from engine.identity import actor_for, find_user, issue_token, upsert_user
 from engine.models import Comment, HumanTask, ProcessInstance
@@ -121,8 +121,7 @@ def test_data_naming_a_unit_outside_the_actors_scope_is_refused(world):
 def test_moving_a_unit_under_another_center_moves_its_work(world):
     task = review_task(world, start_at(world, "O2"))
     with world.env.session_factory() as session:
-        upsert_unit(session, "O2", name="西湖网点", kind="outlet", parent_code="C2")
-        session.commit()
+        execute(session, MoveOrgUnit("O2", "C2"), world.env.actors["admin"])
         moved = session.get(HumanTask, task["id"])
         assert moved.org_path.startswith(find_unit(session, "C2").path)
     assert world.get("/tasks?candidate=me", "center").get_json()["items"] == []
@@ -130,10 +129,11 @@ def test_moving_a_unit_under_another_center_moves_its_work(world):
 
 
 def test_a_unit_cannot_be_moved_below_itself(world):
+    admin = world.env.actors["admin"]
     with world.env.session_factory() as session:
-        upsert_unit(session, "D1", name="服务部", kind="department", parent_code="C1")
+        execute(session, SaveOrgUnit("D1", "服务部", "department", "C1"), admin)
         with pytest.raises(InvalidInput, match="lies below"):
-            upsert_unit(session, "C1", name="华东中心", kind="center", parent_code="D1")
+            execute(session, SaveOrgUnit("C1", "华东中心", "center", "D1"), admin)
 
 
 def test_a_comment_on_an_instance_outside_ones_scope_is_not_found(world):

@@ -194,12 +194,12 @@ def org() -> None:
 @click.option("--kind", required=True, type=click.Choice(ORG_KINDS))
 @click.option("--parent", default=None, help="the parent unit's code (default HQ)")
 def org_add(code: str, name: str, kind: str, parent: str | None) -> None:
-    """Create an organisation unit, or update the one with that code."""
-    from engine.org import upsert_unit
+    """Create an organisation unit, or update the one with that code (a new parent moves
+    it with its subtree and work, audited)."""
+    from engine.commands import SaveOrgUnit
 
     with session_scope() as session:
-        unit = upsert_unit(session, code, name=name, kind=kind, parent_code=parent)
-        session.commit()
+        unit = execute(session, SaveOrgUnit(code, name, kind, parent), SYSTEM_ACTOR)
         click.echo(f"unit {unit.code} saved")
 
 
@@ -210,8 +210,7 @@ def org_import(path: str) -> None:
     from .people_csv import import_units
 
     with session_scope() as session:
-        count = import_units(session, Path(path).read_text(encoding="utf-8-sig"))
-        session.commit()
+        count = import_units(session, SYSTEM_ACTOR, Path(path).read_text(encoding="utf-8-sig"))
     click.echo(f"{count} units saved")
 
 

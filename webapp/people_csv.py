@@ -11,13 +11,14 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+from engine.commands import CommandContext, SaveOrgUnit, execute
 from engine.errors import EngineError, InvalidInput
-from engine.identity import upsert_user
-from engine.org import upsert_unit
+from engine.identity import Actor, upsert_user
 
 from .accounts import set_active
 
@@ -69,14 +70,25 @@ def _split(value: str) -> list[str]:
     return [part.strip() for part in value.replace(",", ";").split(";") if part.strip()]
 
 
-def import_units(session: Session, text: str) -> int:
+@dataclass
+class _ImportUnits:
+    """Every row's ``SaveOrgUnit`` inside one command: one transaction, each move audited."""
+
+    rows: list[dict]
+
+    def execute(self, context: CommandContext) -> int:
+        return _each(
+            self.rows,
+            lambda r: SaveOrgUnit(r["code"], r["name"], r["kind"], r.get("parent") or None).execute(
+                context
+            ),
+        )
+
+
+def import_units(session: Session, actor: Actor, text: str) -> int:
+    """Units from CSV, parents first; administrators only, all or nothing (committed)."""
     rows = _rows(text, UNIT_COLUMNS, ("code", "name", "kind"))
-    return _each(
-        rows,
-        lambda r: upsert_unit(
-            session, r["code"], name=r["name"], kind=r["kind"], parent_code=r.get("parent") or None
-        ),
-    )
+    return execute(session, _ImportUnits(rows), actor)
 
 
 def import_users(session: Session, text: str) -> int:

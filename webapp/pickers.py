@@ -1,4 +1,8 @@
-"""Suggestions for the picker widgets of forms: users in scope, customers, products."""
+"""Suggestions for the picker widgets of forms: users, customers and products in scope.
+
+Each picker applies the scope in SQL before its limit, so a long list of people or
+customers outside the scope can neither crowd out nor reveal the ones inside it.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,35 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from aftersales import customers, products
+from engine import scope
 from engine.identity import Actor
-from engine.models import User
+from engine.models import OrgUnit, User
 
 Suggestion = tuple[str, str]
 LIMIT = 20
 
 
 def users(session: Session, actor: Actor, text: str) -> list[Suggestion]:
-    query = sa.select(User).where(User.active.is_(True)).order_by(User.username).limit(100)
+    """Active users of the units in the actor's scope (assign, delegate)."""
+    query = (
+        sa.select(User.username, User.display_name)
+        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(User.active.is_(True), scope.visible(actor, OrgUnit.path))
+    )
     if text:
-        like = f"%{text}%"
-        query = query.where(sa.or_(User.username.ilike(like), User.display_name.ilike(like)))
-    found = [
-        u
-        for u in session.scalars(query)
-        if actor.sees(u.org_unit.path if u.org_unit is not None else "")
-    ]
-    return [(u.username, u.display_name or u.username) for u in found[:LIMIT]]
+        query = query.where(
+            sa.or_(
+                User.username.icontains(text, autoescape=True),
+                User.display_name.icontains(text, autoescape=True),
+            )
+        )
+    rows = session.execute(query.order_by(User.username).limit(LIMIT))
+    return [(username, name or username) for username, name in rows]
 
 
 def customer_list(session: Session, actor: Actor, text: str) -> list[Suggestion]:
     out = []
-    for c in customers.search(session, text, LIMIT):
+    for c in customers.search(session, actor, text, LIMIT):
         phone = c.phones[0].phone if c.phones else ""
         out.append((str(c.id), f"{c.name} {phone}".strip()))
     return out
@@ -39,7 +49,7 @@ def customer_list(session: Session, actor: Actor, text: str) -> list[Suggestion]
 def product_list(session: Session, actor: Actor, text: str) -> list[Suggestion]:
     return [
         (p.serial, f"{p.serial} · {p.model.code} {p.model.name}")
-        for p in products.search(session, text, limit=LIMIT)
+        for p in products.search(session, text, limit=LIMIT, actor=actor)
     ]
 
 

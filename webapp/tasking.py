@@ -7,7 +7,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from engine import runtime
+from engine import queries, runtime
 from engine.commands import Complete, execute
 from engine.errors import InvalidInput
 from engine.identity import Actor
@@ -26,8 +26,13 @@ def pick_locale(header_value: str | None, default: str = "zh") -> str:
     return default
 
 
-def task_data(session: Session, task: HumanTask) -> dict[str, Any]:
-    """The data an open task sees (for prefilling its form); the instance's afterwards."""
+def task_data(session: Session, task: HumanTask, actor: Actor | None = None) -> dict[str, Any]:
+    """The data an open task sees (for prefilling its form); the instance's afterwards, or,
+    for ``actor`` outside the instance's scope by now, what the task showed when completed."""
+    if actor is not None:
+        view = queries.completed_view(session, actor, task)
+        if view is not None:
+            return {**view["context"], **view["data"]}
     instance = session.get(ProcessInstance, task.instance_id)
     if task.status == "open" and instance is not None and instance.state:
         workflow = runtime.load(session, instance)

@@ -18,6 +18,7 @@ from .instances import (
     start_instance,
 )
 from .modification import MigrateInstance, MoveToken
+from .org import MoveOrgUnit, SaveOrgUnit
 from .tasks import Assign, Claim, Complete, Unclaim
 
 __all__ = [
@@ -31,9 +32,11 @@ __all__ = [
     "FireTimer",
     "GrantStart",
     "MigrateInstance",
+    "MoveOrgUnit",
     "MoveToken",
     "Resume",
     "RetryIncident",
+    "SaveOrgUnit",
     "SetVariables",
     "StartInstance",
     "Suspend",

@@ -163,6 +163,7 @@ class Complete(_TaskCommand):
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):
             raise Conflict(f"task {task.id} is no longer ready")
         old = dict(instance.variables or {})
+        projection.completing(workflow, spiff_task, data)
         spiff_task.data.update(data)
         try:
             spiff_task.run()

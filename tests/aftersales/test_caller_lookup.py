@@ -10,8 +10,10 @@ from aftersales.customers import create_customer, lookup, normalize_phone, searc
 from aftersales.models import InstalledProduct, ProductCategory, ProductModel, ServiceOrder
 from aftersales.products import add_months, warranty_end
 from engine.errors import InvalidInput
+from engine.identity import Actor
 
 TODAY = date(2026, 11, 23)
+AGENT = Actor("agent", roles=frozenset({"agent"}))  # the call center: every customer
 
 
 @pytest.fixture
@@ -64,7 +66,7 @@ def chen(session):  # noqa: ANN001, ANN201
 
 
 def test_a_known_phone_finds_the_customer_with_products_and_orders(session, chen):
-    [found] = lookup(session, phone="13800138000", today=TODAY)
+    [found] = lookup(session, AGENT, phone="13800138000", today=TODAY)
     assert (found["name"], found["phones"][0]["phone"]) == ("陈静", "13800138000")
     assert {p["serial"]: p["in_warranty"] for p in found["products"]} == {
         "SN-AC-0001": True,
@@ -76,20 +78,20 @@ def test_a_known_phone_finds_the_customer_with_products_and_orders(session, chen
 
 def test_a_phone_with_spaces_or_country_code_is_the_same_number(session, chen):
     assert normalize_phone("+86 138-0013-8000".replace("-", " ")) == "13800138000"
-    assert len(lookup(session, phone="+86 138 0013 8000")) == 1
+    assert len(lookup(session, AGENT, phone="+86 138 0013 8000")) == 1
 
 
 def test_an_unknown_phone_finds_nobody(session, chen):
-    assert lookup(session, phone="13900000000") == []
+    assert lookup(session, AGENT, phone="13900000000") == []
 
 
 def test_a_barcode_finds_its_owner(session, chen):
-    [found] = lookup(session, serial="SN-AC-0002", today=TODAY)
+    [found] = lookup(session, AGENT, serial="SN-AC-0002", today=TODAY)
     assert found["id"] == chen.id
 
 
 def test_an_unknown_barcode_finds_nobody(session, chen):
-    assert lookup(session, serial="SN-NOPE") == []
+    assert lookup(session, AGENT, serial="SN-NOPE") == []
 
 
 def test_a_new_caller_needs_a_valid_phone(session):
@@ -110,9 +112,9 @@ def test_a_new_callers_address_needs_its_district(session):
 
 
 def test_pickers_search_by_phone_prefix_or_name(session, chen):
-    assert [c.name for c in search(session, "1380013")] == ["陈静"]
-    assert [c.name for c in search(session, "陈")] == ["陈静"]
-    assert search(session, "%") == []
+    assert [c.name for c in search(session, AGENT, "1380013")] == ["陈静"]
+    assert [c.name for c in search(session, AGENT, "陈")] == ["陈静"]
+    assert search(session, AGENT, "%") == []
 
 
 def test_warranty_runs_from_installation_and_keeps_month_ends():
@@ -122,4 +124,4 @@ def test_warranty_runs_from_installation_and_keeps_month_ends():
 
 
 def test_a_country_code_whose_plus_a_url_lost_still_finds_the_caller(session, chen):
-    assert len(lookup(session, phone=" 8613800138000")) == 1
+    assert len(lookup(session, AGENT, phone=" 8613800138000")) == 1

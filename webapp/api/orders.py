@@ -44,12 +44,14 @@ NEW_CUSTOMER = {
         "properties": {
             "type": one_of(*STARTABLE),
             "customer_id": nullable(ID),
+            "caller_phone": nullable(text(40)),
             "customer": NEW_CUSTOMER,
             "serial": nullable(text(40)),
             "model": nullable(text(40)),
             "description": nullable(text(4000)),
         },
-        "description": "give customer_id or customer",
+        "description": "give customer_id or customer; an outlet opening an order for a "
+        "caller outside its scope gives the phone it found them by as caller_phone",
     },
 )
 def post_order(body: dict):  # noqa: ANN201

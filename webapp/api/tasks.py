@@ -94,12 +94,13 @@ def list_tasks(query: dict):  # noqa: ANN201
 @bp.get("/tasks/<task_id>")
 @operation(summary="A task with its form and data", answers={200: ref("TaskDetail")}, path=TASK)
 def get_task(task_id: str):  # noqa: ANN201
-    task = queries.get_task(db.session, current_actor(), task_id)
+    actor = current_actor()
+    task = queries.get_task(db.session, actor, task_id)
     body = task_json(task)
     locale = pick_locale(request.headers.get("Accept-Language"))
     body["form"] = task_form(db.session, task, locale)
     body["form_version"] = task.form_version
-    body["data"] = task_data(db.session, task)
+    body["data"] = task_data(db.session, task, actor)
     return jsonify(body)
 
 

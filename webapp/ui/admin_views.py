@@ -11,10 +11,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.security import generate_password_hash
 
+from engine.commands import SaveOrgUnit, execute
 from engine.errors import EngineError, NotFound
 from engine.identity import ROLES, upsert_user
 from engine.models import ORG_KINDS, OrgUnit, User
-from engine.org import subtree, upsert_unit
+from engine.org import subtree
 from forms import survey
 from forms.format import FormFileError, parse_form
 from forms.models import FormDefinition
@@ -58,12 +59,15 @@ def admin_org():  # noqa: ANN201
 def admin_org_save():  # noqa: ANN201
     form = request.form
     return _saved(
-        lambda: upsert_unit(
+        lambda: execute(
             db.session,
-            form.get("code", ""),
-            name=form.get("name", ""),
-            kind=form.get("kind", ""),
-            parent_code=form.get("parent") or None,
+            SaveOrgUnit(
+                form.get("code", ""),
+                form.get("name", ""),
+                form.get("kind", ""),
+                form.get("parent") or None,
+            ),
+            current_user.actor,
         ),
         _("The unit was saved."),
         url_for("ui.admin_org"),
@@ -74,7 +78,7 @@ def admin_org_save():  # noqa: ANN201
 def admin_org_import():  # noqa: ANN201
     text = _csv_text()
     return _saved(
-        lambda: import_units(db.session, text),
+        lambda: import_units(db.session, current_user.actor, text),
         _("The units were imported."),
         url_for("ui.admin_org"),
     )

@@ -1,8 +1,10 @@
 """The call-center pages: an incoming call (caller lookup by phone or barcode, a new caller,
 a new request with knowledge-base suggestions), a customer, and a service order.
 
-Customers are looked up across the organisation (as the API does); the orders listed with
-them are those whose process the signed-in user may see, so every order link opens.
+Customers follow scope (``aftersales.customers``): the call center and HQ read every
+customer, a center or an outlet those with an order in its scope, and an outlet's hotline
+finds a caller by the exact phone number. The orders listed with a customer are those whose
+process the signed-in user may see, so every order link opens.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from aftersales.models import Customer, KbArticle, ServiceOrder
 from aftersales.orders import STARTABLE, create_order, get_order
 from engine import queries
 from engine.deployment import latest_definition
-from engine.errors import InvalidInput, NotFound
+from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
 from ..extensions import db
@@ -76,14 +78,7 @@ def deployed_types() -> list[str]:
 
 
 def _visible_orders(customer_ids: list[int]) -> sa.Select:
-    return (
-        sa.select(ServiceOrder)
-        .join(ProcessInstance, ProcessInstance.id == ServiceOrder.process_instance_id)
-        .where(
-            ServiceOrder.customer_id.in_(customer_ids),
-            queries.instance_visible(current_user.actor),
-        )
-    )
+    return caller.orders_query(current_user.actor, customer_ids)
 
 
 def _order_counts(customer_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -122,11 +117,13 @@ def _callers(found: list[Customer]) -> list[dict[str, Any]]:
     ids = [c.id for c in found]
     orders = _recent_orders(ids, INCOMING_ORDERS)
     counts = _order_counts(ids)
+    readable = caller.visible_among(db.session, current_user.actor, ids)
     today = date.today()
     views = []
     for customer in found:
         view = caller.customer_view(customer, orders[customer.id], today)
         view["order_total"], view["open_orders"] = counts[customer.id]
+        view["readable"] = customer.id in readable  # its page opens for the user
         views.append(view)
     return views
 
@@ -148,16 +145,19 @@ def render_incoming(
     status: int = 200,
 ):  # noqa: ANN201
     """The incoming-call page; ``found`` overrides the lookup (a re-rendered request form)."""
+    actor = current_user.actor
     unknown_serial = False
     if found is None:
         found = []
         if serial:
-            owner = caller.customer_with_serial(db.session, serial)
+            owner = caller.customer_with_serial(db.session, actor, serial)
             found = [owner] if owner is not None else []
             unknown_serial = owner is None
         elif phone:
-            found = caller.customers_with_phone(db.session, phone)
-    show_new = bool(phone) and not serial and not found
+            found = caller.customers_with_phone(db.session, actor, phone)
+    registers = caller.may_register(actor)
+    with_order = not registers and caller.may_register(actor, with_order=True)
+    show_new = bool(phone) and not serial and not found and (registers or with_order)
     if new_customer is None:
         new_customer = {"name": "", "phone": caller.normalize_phone(phone)}
         new_customer.update({k: "" for k in ADDRESS_FIELDS})
@@ -168,6 +168,7 @@ def render_incoming(
         callers=_callers(found),
         unknown_serial=unknown_serial,
         show_new=show_new,
+        register_with_order=with_order,
         new_customer=new_customer,
         customer_errors=customer_errors or {},
         request_for=request_for,
@@ -202,12 +203,20 @@ def _customer_errors(values: dict[str, str]) -> dict[str, str]:
 
 @bp.post("/calls/customers")
 def new_caller():  # noqa: ANN201
+    """Register a new caller: the call center at any time; an outlet's hotline only with the
+    order it opens for them (``aftersales.customers.may_register``); anyone else gets 403."""
+    actor = current_user.actor
+    if not caller.may_register(actor):
+        if caller.may_register(actor, with_order=True):
+            return _new_caller_with_order()
+        raise Forbidden("only the call center registers customers")
     values = {k: _clean(request.form.get(k), 200) for k in ("name", "phone", *ADDRESS_FIELDS)}
     errors = _customer_errors(values)
     if not errors:
         try:
-            customer = caller.create_customer(
+            customer = caller.register_customer(
                 db.session,
+                actor,
                 name=values["name"],
                 phone=values["phone"],
                 address={k: values[k] for k in ADDRESS_FIELDS},
@@ -215,22 +224,67 @@ def new_caller():  # noqa: ANN201
             db.session.commit()
         except InvalidInput as exc:
             db.session.rollback()
-            details = exc.details if isinstance(exc.details, dict) else {}
-            errors = {k.removeprefix("address."): _("Invalid.") for k in details} or {
-                "": _("Please correct the marked fields.")
-            }
+            errors = _field_errors(exc) or {"": _("Please correct the marked fields.")}
     if errors:
-        flash(_("Please correct the marked fields."), "error")
-        return render_incoming(
-            phone=_clean(request.form.get("lookup_phone")) or values["phone"][:QUERY_MAX],
-            found=[],
-            new_customer=values,
-            customer_errors=errors,
-            status=422,
-        )
+        return _new_caller_again(values, errors)
     flash(_("Customer %(name)s was created.", name=customer.name), "success")
     phone = customer.phones[0].phone
     return redirect(url_for("ui.incoming_call", phone=phone))
+
+
+def _field_errors(exc: InvalidInput) -> dict[str, str]:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    out = {}
+    for key in details:
+        name = key.removeprefix("address.")
+        if name in REQUEST_ERRORS:
+            out[name] = REQUEST_ERRORS[name]()
+        elif name in ("name", "phone", *ADDRESS_FIELDS):
+            out[name] = _("Invalid.")
+    return out
+
+
+def _new_caller_again(values: dict[str, str], errors: dict[str, str]):  # noqa: ANN202
+    flash(_("Please correct the marked fields."), "error")
+    return render_incoming(
+        phone=_clean(request.form.get("lookup_phone")) or values["phone"][:QUERY_MAX],
+        found=[],
+        new_customer=values,
+        customer_errors=errors,
+        status=422,
+    )
+
+
+def _new_caller_with_order():  # noqa: ANN202
+    """An outlet's hotline: the new caller and their order in one command, so the customer
+    is in the outlet's scope from the start and nothing is kept when either is refused."""
+    form = request.form
+    values = {k: _clean(form.get(k), 200) for k in ("name", "phone", *ADDRESS_FIELDS)}
+    values.update(type=(form.get("type") or "").strip(), description=form.get("description") or "")
+    errors = _customer_errors(values)
+    if values["type"] not in deployed_types():
+        errors["type"] = REQUEST_ERRORS["type"]()
+    if not errors:
+        body = {
+            "type": values["type"],
+            "customer": {
+                "name": values["name"],
+                "phone": values["phone"],
+                "address": {k: values[k] for k in ADDRESS_FIELDS},
+            },
+            "description": values["description"].strip(),
+        }
+        try:
+            order = create_order(db.session, current_user.actor, body)
+        except InvalidInput as exc:
+            db.session.rollback()
+            errors = _field_errors(exc) or {
+                "": _("The request could not be created: %(reason)s", reason=str(exc))
+            }
+        else:
+            flash(_("Order %(number)s was created.", number=order.number), "success")
+            return redirect(url_for("ui.order_page", number=order.number))
+    return _new_caller_again(values, errors)
 
 
 REQUEST_ERRORS = {
@@ -247,10 +301,10 @@ REQUEST_ERRORS = {
 def new_request():  # noqa: ANN201
     form = request.form
     values = {k: (form.get(k) or "").strip() for k in ("type", "serial", "model", "description")}
-    customer_id = form.get("customer_id", type=int)
-    customer = db.session.get(Customer, customer_id) if customer_id is not None else None
-    if customer is None:
-        raise NotFound("no such customer")
+    lookup_phone = _clean(form.get("lookup_phone"))
+    customer = caller.order_customer(
+        db.session, current_user.actor, form.get("customer_id", type=int), lookup_phone
+    )
     errors: dict[str, str] = {}
     if values["type"] not in deployed_types():
         errors["type"] = REQUEST_ERRORS["type"]()
@@ -261,6 +315,7 @@ def new_request():  # noqa: ANN201
             "serial": values["serial"][:QUERY_MAX],
             "model": values["model"][:QUERY_MAX],
             "description": values["description"],
+            "caller_phone": lookup_phone,
         }
         try:
             order = create_order(db.session, current_user.actor, body)
@@ -274,9 +329,9 @@ def new_request():  # noqa: ANN201
             flash(_("Order %(number)s was created.", number=order.number), "success")
             return redirect(url_for("ui.order_page", number=order.number))
     flash(_("Please correct the marked fields."), "error")
-    customer = db.session.get(Customer, customer.id)
+    customer = caller.order_customer(db.session, current_user.actor, customer.id, lookup_phone)
     return render_incoming(
-        phone=_clean(form.get("lookup_phone")),
+        phone=lookup_phone,
         serial=_clean(form.get("lookup_serial")),
         found=[customer],
         request_for=customer.id,
@@ -288,9 +343,7 @@ def new_request():  # noqa: ANN201
 
 @bp.get("/customers/<int:customer_id>")
 def customer_page(customer_id: int):  # noqa: ANN201
-    customer = db.session.get(Customer, customer_id)
-    if customer is None:
-        raise NotFound(f"customer {customer_id} not found")
+    customer = caller.get_customer(db.session, current_user.actor, customer_id)
     view = _callers([customer])[0]
     total = view["order_total"]
     page = max(1, request.args.get("page", 1, type=int))

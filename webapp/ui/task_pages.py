@@ -7,11 +7,12 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import queries
+from aftersales.case_context import CASE_CONTEXT
+from engine import queries, scope
 from engine.commands import AddComment, Assign, Claim, Unclaim, execute
 from engine.errors import Conflict, InvalidInput
-from engine.identity import actor_for, may_work_task, task_groups
-from engine.models import Comment, Group, ProcessInstance, User
+from engine.identity import admin_users, may_work_task, task_groups
+from engine.models import Comment, Group, OrgUnit, ProcessInstance, User
 from forms.validation import coerce_post
 
 from ..extensions import db
@@ -22,16 +23,7 @@ from . import bp
 from .form_view import form_fields
 from .uploads import stage_photos
 
-CONTEXT_KEYS = (
-    "customer_name",
-    "phone",
-    "customer_phone",
-    "address",
-    "product_model",
-    "fault_description",
-    "order_number",
-    "serial",
-)
+CONTEXT_KEYS = CASE_CONTEXT
 
 
 def _task(task_id: str):  # noqa: ANN202
@@ -39,17 +31,35 @@ def _task(task_id: str):  # noqa: ANN202
 
 
 def _assignable(task) -> list[User]:  # noqa: ANN001
-    """People in the task's groups who can see it, for the assign list (team leads)."""
+    """People in the task's groups who can see it and whom the assigner sees, for the
+    assign list (team leads); both scopes are applied in SQL before the limit."""
     groups = sorted(task_groups(task))
-    query = sa.select(User).where(User.active.is_(True)).order_by(User.username)
+    query = (
+        sa.select(User)
+        .outerjoin(OrgUnit, OrgUnit.id == User.org_unit_id)
+        .where(
+            User.active.is_(True),
+            scope.seen_by(
+                task.org_path,
+                unit_path=OrgUnit.path,
+                unit_kind=OrgUnit.kind,
+                is_admin=admin_users(),
+            ),
+            scope.visible(current_user.actor, OrgUnit.path),
+        )
+        .order_by(User.username)
+    )
     if groups:
         query = query.where(User.groups.any(Group.name.in_(groups)))
-    return [u for u in db.session.scalars(query.limit(500)) if actor_for(u).sees(task.org_path)]
+    return list(db.session.scalars(query.limit(500)))
 
 
 def render_task(task, data: dict | None = None, errors: dict | None = None, status: int = 200):  # noqa: ANN001, ANN201
-    locale = current_locale()
     actor = current_user.actor
+    view = queries.completed_view(db.session, actor, task)
+    if view is not None:
+        return render_completed(task, view)
+    locale = current_locale()
     instance = db.session.get(ProcessInstance, task.instance_id)
     current = task_data(db.session, task)
     form = task_form(db.session, task, locale)
@@ -66,12 +76,35 @@ def render_task(task, data: dict | None = None, errors: dict | None = None, stat
         fields=fields,
         errors=errors or {},
         context=context,
+        submitted=(task.snapshot or {}).get("data") if task.status == "completed" else None,
+        frozen=False,
         history=queries.history_of(db.session, task.instance_id),
         comments=comments,
         may_work=task.status == "open" and may_work_task(actor, task),
         may_assign=task.status == "open" and (actor.may_assign or task.assignee == actor.username),
         assignable=_assignable(task) if task.status == "open" and actor.may_assign else [],
     ), status
+
+
+def render_completed(task, view: dict):  # noqa: ANN001, ANN201
+    """A completed task whose instance has left the user's scope: only what it showed when
+    it was completed (its snapshot) and the history up to then; nothing of the live order."""
+    return render_template(
+        "tasks/task.html",
+        task=task,
+        instance=None,
+        form=None,
+        fields=[],
+        errors={},
+        context=view["context"],
+        submitted=view["data"],
+        history=queries.history_until(db.session, task),
+        comments=[],
+        frozen=True,
+        may_work=False,
+        may_assign=False,
+        assignable=[],
+    )
 
 
 @bp.get("/tasks/<task_id>")
