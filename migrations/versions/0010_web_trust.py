@@ -2,7 +2,7 @@
 uploaded photos kept in the database with the completion that brought them
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-03 20:00:00.000000
 
 - ``login_session.id`` becomes the SHA-256 of the secret the cookie carries; existing rows
@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
