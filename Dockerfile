@@ -11,15 +11,19 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 CSM_INSTANCE_DIR=/var/lib/csm
 WORKDIR /app
 COPY pyproject.toml README.md ./
+# every package pyproject.toml lists (tests/test_packaging.py checks this list against it)
+COPY aftersales aftersales
 COPY engine engine
+COPY forms forms
 COPY webapp webapp
 COPY worker worker
-COPY migrations migrations
 COPY bpmn bpmn
+COPY migrations migrations
 COPY scripts/vendor_assets.py scripts/vendor_assets.py
 COPY --from=assets /src/node_modules node_modules
 RUN python scripts/vendor_assets.py && rm -rf node_modules \
-    && pip install --no-cache-dir . && mkdir -p /var/lib/csm
+    && pip install --no-cache-dir . && mkdir -p /var/lib/csm \
+    && python -c "from webapp.i18n import compile_catalogs; compile_catalogs()"
 
 EXPOSE 5000
 CMD ["gunicorn", "--bind", "0.0.0.0:5000", "--workers", "4", "--worker-class", "gthread", \

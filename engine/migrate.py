@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 
-MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+# the repository's migrations/ folder, installed as the package csm_migrations (pyproject.toml)
+MIGRATIONS = Path(str(resources.files("csm_migrations")))
 
 
 def alembic_config(url: str) -> Config:

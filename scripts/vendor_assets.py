@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import filecmp
+import importlib.util
 import shutil
 import sys
 from pathlib import Path
@@ -22,44 +23,17 @@ ROOT = Path(__file__).resolve().parent.parent
 NODE_MODULES = ROOT / "node_modules"
 VENDOR = ROOT / "webapp" / "static" / "vendor"
 
-# source under node_modules -> name under webapp/static/vendor (the URL is /static/vendor/NAME)
-FILES = {
-    "htmx.org/dist/htmx.min.js": "htmx.min.js",
-    "htmx.org/LICENSE": "htmx.LICENSE.txt",
-    "signature_pad/dist/signature_pad.umd.min.js": "signature_pad.umd.min.js",
-    "signature_pad/dist/signature_pad.umd.min.js.map": "signature_pad.umd.min.js.map",
-    "signature_pad/LICENSE": "signature_pad.LICENSE.txt",
-    "bpmn-js/LICENSE": "bpmn-js/LICENSE.txt",
-    "bpmn-js/dist/bpmn-navigated-viewer.production.min.js": "bpmn-js/bpmn-navigated-viewer.min.js",
-    "bpmn-js/dist/bpmn-modeler.production.min.js": "bpmn-js/bpmn-modeler.min.js",
-    "bpmn-js/dist/assets/diagram-js.css": "bpmn-js/diagram-js.css",
-    "bpmn-js/dist/assets/bpmn-js.css": "bpmn-js/bpmn-js.css",
-    "bpmn-js/dist/assets/bpmn-font/css/bpmn.css": "bpmn-js/bpmn-font/css/bpmn.css",
-    **{
-        f"bpmn-js/dist/assets/bpmn-font/font/bpmn.{ext}": f"bpmn-js/bpmn-font/font/bpmn.{ext}"
-        for ext in ("eot", "svg", "ttf", "woff", "woff2")
-    },
-    "dmn-js/LICENSE": "dmn-js/LICENSE.txt",
-    "dmn-js/dist/dmn-modeler.production.min.js": "dmn-js/dmn-modeler.min.js",
-    **{
-        f"dmn-js/dist/assets/{name}.css": f"dmn-js/{name}.css"
-        for name in (
-            "diagram-js",
-            "dmn-js-shared",
-            "dmn-js-drd",
-            "dmn-js-decision-table",
-            "dmn-js-decision-table-controls",
-            "dmn-js-literal-expression",
-            "dmn-js-boxed-expression",
-            "dmn-js-boxed-expression-controls",
-        )
-    },
-    "dmn-js/dist/assets/dmn-font/css/dmn.css": "dmn-js/dmn-font/css/dmn.css",
-    **{
-        f"dmn-js/dist/assets/dmn-font/font/dmn.{ext}": f"dmn-js/dmn-font/font/dmn.{ext}"
-        for ext in ("eot", "svg", "ttf", "woff", "woff2")
-    },
-}
+
+def _load_manifest():  # noqa: ANN202
+    """``webapp/assets.py`` by its path: the app checks the same list at start-up, and this
+    script must run before the project is installed."""
+    spec = importlib.util.spec_from_file_location("csm_assets", ROOT / "webapp" / "assets.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+FILES = _load_manifest().FILES
 
 
 def stale(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[str]:

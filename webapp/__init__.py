@@ -15,6 +15,9 @@ from .extensions import db
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app; ``config`` overrides what the environment gives (tests pass theirs)."""
+    from . import assets
+
+    assets.require()
     from . import config as config_module
 
     app = Flask(__name__, instance_path=str(config_module.instance_dir()))

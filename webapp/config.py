@@ -105,6 +105,12 @@ def instance_dir() -> Path:
 def check_serving() -> None:
     """Raise ``ConfigError`` when the environment cannot serve the web app (``csm serve``
     checks before it starts gunicorn, so the message is not lost in a worker's boot log)."""
+    from . import assets
+
+    try:
+        assets.require()
+    except assets.MissingAssets as exc:
+        raise ConfigError(str(exc)) from None
     if not from_environment(instance_dir())["SECRET_KEY"]:
         raise ConfigError(MISSING_KEY)
 

@@ -7,6 +7,7 @@ only when no demo instance exists yet.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from importlib import resources
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from faker import Faker
 from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
+import forms
 from aftersales import demo_orders, demo_world
 from engine.commands import Complete, CorrelateMessage, Deploy, StartInstance, execute
 from engine.identity import SYSTEM_ACTOR, actor_for, upsert_user
@@ -21,9 +23,9 @@ from engine.models import HumanTask, ProcessInstance
 from engine.org import upsert_unit
 from forms import survey
 
-ROOT = Path(__file__).resolve().parent.parent
-BPMN_DIR = ROOT / "bpmn"
-FORMS_DIR = ROOT / "forms"
+# the repository's bpmn/ folder, installed as the package csm_bpmn (pyproject.toml)
+BPMN_DIR = Path(str(resources.files("csm_bpmn")))
+FORMS_DIR = Path(forms.__file__).resolve().parent
 DEMO_PASSWORD = "demo1234"
 
 UNITS = [

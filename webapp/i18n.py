@@ -42,10 +42,21 @@ babel = Babel()
 
 
 def init_app(app: Flask) -> None:
-    compile_catalogs()
+    fallback = Path(app.instance_path) / "translations"
+    compile_catalogs(TRANSLATIONS, fallback=fallback)
+    directories = [str(TRANSLATIONS)]
+    stale = [
+        po
+        for po in TRANSLATIONS.glob("*/LC_MESSAGES/*.po")
+        if not _fresh(po.with_suffix(".mo"), po)
+    ]
+    if stale:
+        # a read-only install compiled its catalogs there; Flask-Babel merges the directories
+        # in order, the later overriding, so these newer catalogs come last
+        directories.append(str(fallback))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
-    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(directories))
     babel.init_app(app, locale_selector=select_locale)
 
     @app.context_processor
@@ -90,30 +101,47 @@ def current_locale() -> str:
     return locale.language if locale is not None else DEFAULT_LOCALE
 
 
-def compile_catalogs(directory: Path = TRANSLATIONS) -> list[Path]:
+def compile_catalogs(directory: Path = TRANSLATIONS, fallback: Path | None = None) -> list[Path]:
     """Compile each ``.po`` under ``directory`` whose ``.mo`` is missing or older.
 
-    Writes atomically (several processes may start at once). A read-only install that already
-    has its ``.mo`` files is left alone; one that has none logs a warning and runs in English.
+    Writes atomically (several processes may start at once). An install whose package folder
+    is read-only compiles into ``fallback`` (the instance folder) instead, so it still speaks
+    Chinese; without a fallback it logs a warning and that language is unavailable.
     """
     compiled = []
     for po_path in sorted(directory.glob("*/LC_MESSAGES/*.po")):
         mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+        if _fresh(mo_path, po_path):
             continue
         with po_path.open("rb") as f:
             catalog = read_po(f, locale=po_path.parent.parent.name)
-        try:
-            fd, tmp = tempfile.mkstemp(dir=po_path.parent, suffix=".mo.tmp")
+        targets = [mo_path]
+        if fallback is not None:
+            targets.append(fallback / po_path.relative_to(directory).with_suffix(".mo"))
+        for target in targets:
+            if target is not mo_path and _fresh(target, po_path):
+                break
             try:
-                with os.fdopen(fd, "wb") as out:
-                    write_mo(out, catalog, use_fuzzy=False)
-                os.replace(tmp, mo_path)
-            finally:
-                if os.path.exists(tmp):
-                    os.unlink(tmp)
-        except OSError as exc:
-            log.warning("cannot compile %s (%s); its translations are unavailable", po_path, exc)
-            continue
-        compiled.append(mo_path)
+                _write_mo(catalog, target)
+            except OSError as exc:
+                log.warning("cannot compile %s into %s (%s)", po_path, target, exc)
+                continue
+            compiled.append(target)
+            break
     return compiled
+
+
+def _fresh(mo_path: Path, po_path: Path) -> bool:
+    return mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime
+
+
+def _write_mo(catalog: object, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".mo.tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            write_mo(out, catalog, use_fuzzy=False)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -89,3 +89,54 @@ def test_catalogs_compile_when_missing_or_stale(tmp_path: Path) -> None:
     os.utime(mo, (older, older))
     assert compile_catalogs(copy) == [mo]
     assert not list(copy.rglob("*.tmp"))
+
+
+def test_a_read_only_install_compiles_its_catalogs_into_the_fallback(tmp_path, monkeypatch):
+    from webapp import i18n
+
+    package = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, package, ignore=shutil.ignore_patterns("*.mo"))
+    real_write = i18n._write_mo
+
+    def read_only_package(catalog, target: Path) -> None:  # noqa: ANN001
+        if target.is_relative_to(package):
+            raise PermissionError("read-only file system")
+        real_write(catalog, target)
+
+    monkeypatch.setattr(i18n, "_write_mo", read_only_package)
+    fallback = tmp_path / "instance" / "translations"
+    compiled = compile_catalogs(package, fallback=fallback)
+    assert sorted(p.relative_to(fallback).parts[0] for p in compiled) == ["en", "zh"]
+    assert not list(package.rglob("*.mo"))
+    assert compile_catalogs(package, fallback=fallback) == []  # the fallback is up to date
+
+
+def test_the_app_speaks_chinese_when_its_package_folder_is_read_only(tmp_path, monkeypatch):
+    from webapp import create_app, i18n
+
+    package = tmp_path / "translations"
+    shutil.copytree(TRANSLATIONS, package, ignore=shutil.ignore_patterns("*.mo"))
+    real_write = i18n._write_mo
+
+    def read_only_package(catalog, target: Path) -> None:  # noqa: ANN001
+        if target.is_relative_to(package):
+            raise PermissionError("read-only file system")
+        real_write(catalog, target)
+
+    monkeypatch.setattr(i18n, "_write_mo", read_only_package)
+    monkeypatch.setattr(i18n, "TRANSLATIONS", package)
+    monkeypatch.setenv("CSM_INSTANCE_DIR", str(tmp_path / "instance"))
+    app = create_app(
+        {
+            "SECRET_KEY": "x" * 32,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}",
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
+        }
+    )
+    assert (
+        str(tmp_path / "instance" / "translations") in app.config["BABEL_TRANSLATION_DIRECTORIES"]
+    )
+    with app.test_request_context("/"):
+        from flask_babel import gettext
+
+        assert gettext("Sign in") != "Sign in"
