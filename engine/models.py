@@ -337,3 +337,34 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class MigrationBatch(Base):
+    """Migrating every running instance of one version to a newer one, in the background
+    (Camunda's batch): the row holds the plan, the progress and a lease, so one worker at a
+    time moves it on, chunk by chunk, and a page shows how far it got."""
+
+    __tablename__ = "migration_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_key: Mapped[str] = mapped_column(sa.String(200))
+    source_definition_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("process_definition.id", ondelete="CASCADE")
+    )
+    source_version: Mapped[int]
+    target_version: Mapped[int]
+    mapping: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_by: Mapped[str] = mapped_column(sa.String(80))
+    # the scope the batch works in (its creator's), which also decides who may watch it
+    org_path: Mapped[str] = mapped_column(org_path_type(), index=True)
+    status: Mapped[str] = mapped_column(sa.String(20), default="running", index=True)
+    total: Mapped[int] = mapped_column(default=0)
+    migrated: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[int] = mapped_column(default=0)
+    reasons: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    cursor: Mapped[int] = mapped_column(default=0)
+    lease_until: Mapped[datetime | None]
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]

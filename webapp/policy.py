@@ -149,6 +149,8 @@ ROUTES: dict[str, Access] = {
     "ui.migrate_instance": _a(OPERATOR, scoped=True),
     "ui.batch_migration_page": _a(OPERATOR, scoped=True),
     "ui.run_batch_migration": _a(OPERATOR, scoped=True),
+    "ui.migration_batch_page": _a(OPERATOR, scoped=True),
+    "ui.cancel_migration_batch": _a(OPERATOR, scoped=True),
     # ---- monitoring (流程监控) --------------------------------------------------------------
     "ui.definitions": _a(MONITOR, scoped=True),
     "ui.definition_page": _a(MONITOR, scoped=True),
@@ -193,6 +195,9 @@ ROUTES: dict[str, Access] = {
     "api.set_variables": _a(OPERATOR, scoped=True),
     "api.move": _a(OPERATOR, scoped=True),
     "api.migrate": _a(OPERATOR, scoped=True),
+    "api.start_batch": _a(OPERATOR, scoped=True),
+    "api.read_batch": _a(OPERATOR, scoped=True),
+    "api.cancel_batch": _a(OPERATOR, scoped=True),
     "api.retry": _a(OPERATOR, scoped=True),
     "api.correlate": IN_SCOPE,
     "api.list_tasks": IN_SCOPE,

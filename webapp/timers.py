@@ -1,4 +1,5 @@
-"""Embedded mode: with no Redis, the web process fires due timers itself in a thread."""
+"""Embedded mode: with no Redis, the web process fires due timers and moves migration
+batches on itself, in a thread."""
 
 from __future__ import annotations
 
@@ -7,12 +8,14 @@ import threading
 
 from flask import Flask
 
+from engine.batches import advance_batches
 from engine.db import make_session_factory
 from engine.scheduler import fire_due_timers
 
 from .extensions import db
 
 log = logging.getLogger(__name__)
+EMBEDDED_CHUNK = 25
 
 
 def init_app(app: Flask) -> None:
@@ -33,6 +36,10 @@ def start_timer_thread(app: Flask) -> threading.Thread:
                 fire_due_timers(factory)
             except Exception:
                 log.exception("embedded timer run failed")
+            try:  # small chunks, so a long batch does not make timers late
+                advance_batches(factory, chunk=EMBEDDED_CHUNK)
+            except Exception:
+                log.exception("embedded migration batch run failed")
 
     thread = threading.Thread(target=loop, name="csm-timers", daemon=True)
     thread.stop = stop

@@ -23,6 +23,11 @@ celery.conf.update(
             "task": "worker.tasks.fire_due_timers",
             "schedule": float(os.environ.get("CSM_TIMER_INTERVAL_S", "1")),
             "options": {"expires": 30},
-        }
+        },
+        "advance-migration-batches": {
+            "task": "worker.tasks.advance_migration_batches",
+            "schedule": 2.0,
+            "options": {"expires": 30},
+        },
     },
 )

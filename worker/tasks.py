@@ -7,6 +7,7 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 import aftersales
+from engine.batches import advance_batches
 from engine.db import make_engine, make_session_factory
 from engine.scheduler import fire_due_timers as fire_due
 from forms.binding import install as install_forms
@@ -25,3 +26,9 @@ def session_factory() -> sessionmaker[Session]:
 def fire_due_timers(limit: int = 1000) -> int:
     """Fire due timers; several workers may run this at once, each timer still fires once."""
     return fire_due(session_factory(), limit=limit)
+
+
+@celery.task(name="worker.tasks.advance_migration_batches", ignore_result=True)
+def advance_migration_batches(chunks: int = 5) -> int:
+    """Move running migration batches on; each batch is leased to one worker at a time."""
+    return advance_batches(session_factory(), chunks=chunks)

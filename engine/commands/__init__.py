@@ -5,6 +5,7 @@ the workflow and its projections and writes an audit row. Camunda's engine is th
 small command classes with one ``execute(context)``, and one executor that commits.
 """
 
+from .batches import CancelBatch, StartBatchMigration
 from .definitions import Deploy, GrantStart
 from .events import CorrelateMessage, FireTimer, RetryIncident
 from .executor import CommandContext, check_variables, execute
@@ -24,6 +25,7 @@ from .tasks import Assign, Claim, Complete, Unclaim
 __all__ = [
     "AddComment",
     "Assign",
+    "CancelBatch",
     "Claim",
     "CommandContext",
     "Complete",
@@ -38,6 +40,7 @@ __all__ = [
     "RetryIncident",
     "SaveOrgUnit",
     "SetVariables",
+    "StartBatchMigration",
     "StartInstance",
     "Suspend",
     "Terminate",

@@ -31,6 +31,7 @@ from engine.models import (
     Base,
     HumanTask,
     Incident,
+    MigrationBatch,
     OrgUnit,
     ProcessDefinition,
     ProcessInstance,
@@ -112,7 +113,19 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyWorld]:
         order = _first(session, sa.select(ServiceOrder))
         incident = _first(session, sa.select(Incident))
         spare = _first(session, sa.select(ApiToken).where(ApiToken.name == "revoked by the walk"))
+        batch = MigrationBatch(
+            process_key=bpmn.key,
+            source_definition_id=bpmn.id,
+            source_version=bpmn.version,
+            target_version=bpmn.version + 1,
+            created_by="manager",
+            org_path=outlet.path,
+            status="completed",
+        )
+        session.add(batch)
+        session.commit()
         args = {
+            "batch_id": batch.id,
             "task_id": task.id,
             "instance_id": instance.id,
             "key": bpmn.key,
@@ -210,7 +223,15 @@ def test_the_table_names_no_route_the_app_does_not_have(world: PolicyWorld) -> N
 
 
 def test_every_route_that_takes_an_object_applies_the_scope(world: PolicyWorld) -> None:
-    objects = {"task_id", "instance_id", "customer_id", "number", "attachment_id", "incident_id"}
+    objects = {
+        "task_id",
+        "instance_id",
+        "customer_id",
+        "number",
+        "attachment_id",
+        "incident_id",
+        "batch_id",
+    }
     unscoped = sorted(
         r.endpoint
         for r in world.app.url_map.iter_rules()

@@ -215,6 +215,22 @@ COMPONENTS["Definition"] = _all(
         ),
     },
 )
+COMPONENTS["MigrationBatch"] = _all(
+    id=_INT,
+    process_key=_STR,
+    **{"from": _INT, "to": _INT},
+    mapping={"type": "object", "additionalProperties": _STR},
+    status=one_of("running", "completed", "cancelled", "failed"),
+    total=_INT,
+    migrated=_INT,
+    refused=_INT,
+    reasons={"type": "object", "additionalProperties": _INT},
+    message=_STR_OR_NULL,
+    created_by=_STR,
+    created=_STR,
+    updated=_STR,
+    finished=_STR_OR_NULL,
+)
 COMPONENTS["AuditEntry"] = _all(
     id=_INT,
     command=_STR,

@@ -41,6 +41,7 @@ def init_app(app: Flask) -> None:
         is_overdue=helpers.is_overdue,
         command_label=helpers.command_label,
         instance_status_label=helpers.instance_status_label,
+        batch_status_label=helpers.batch_status_label,
         data_label=helpers.data_label,
     )
     app.jinja_env.filters["priority_level"] = helpers.priority_level

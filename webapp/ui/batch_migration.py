@@ -1,6 +1,7 @@
 """Migrating the running instances of one version to a newer one, in batches (Camunda's
-batch migration): checked on a sample first, then run instance by instance, each in its own
-transaction, so one that cannot move is reported and the others go on."""
+batch migration): checked on a sample first, then started as a batch that workers carry out
+in the background (``engine.batches``), instance by instance, each in its own transaction, so
+one that cannot move is reported and the others go on. The batch's page shows its progress."""
 
 from __future__ import annotations
 
@@ -9,15 +10,16 @@ from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
-from flask import render_template, request
+from flask import redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import modification, runtime
-from engine.commands import MigrateInstance, execute
+from engine import modification, runtime, scope
+from engine.commands import CancelBatch, CommandContext, StartBatchMigration, execute
 from engine.commands import modification as migration
-from engine.errors import EngineError, InvalidInput
-from engine.models import ProcessDefinition, ProcessInstance
+from engine.commands.batches import visible_batch
+from engine.errors import InvalidInput
+from engine.models import MigrationBatch, ProcessDefinition, ProcessInstance
 from engine.monitoring import ACTIVE
 from engine.queries import instance_visible
 
@@ -25,7 +27,6 @@ from ..extensions import db
 from . import bp
 from .instance_actions import posted_mapping
 
-BATCH = 200  # instances migrated by one request
 SAMPLE = 50  # instances the check runs on before anything moves
 
 
@@ -45,16 +46,14 @@ def _version(key: str, value: Any) -> ProcessDefinition:
     return found
 
 
-def _waiting(source: ProcessDefinition, limit: int, after: int = 0) -> list[ProcessInstance]:
-    """The running instances of ``source`` the operator may see, oldest first, from the
-    cursor ``after`` on: a batch goes past the ones an earlier batch could not move."""
+def _waiting(source: ProcessDefinition, limit: int) -> list[ProcessInstance]:
+    """The first running instances of ``source`` the operator may see, oldest first."""
     return list(
         db.session.scalars(
             sa.select(ProcessInstance)
             .where(
                 ProcessInstance.definition_id == source.id,
                 ProcessInstance.status.in_(("running", "incident")),
-                ProcessInstance.id > after,
                 instance_visible(current_user.actor),
             )
             .order_by(ProcessInstance.id)
@@ -73,19 +72,13 @@ def _count(source: ProcessDefinition) -> int:
     )
 
 
-def _cursor(values: Any) -> int:
-    text = str(values.get("after") or "0")
-    return int(text) if re.fullmatch(r"[0-9]{1,12}", text) else 0
-
-
-def _page(key: str, values: Any, results: dict | None = None, status: int = 200):  # noqa: ANN202
+def _page(key: str, values: Any):  # noqa: ANN202
     source = _version(key, values.get("from"))
     target = _version(key, values.get("to"))
     if target.version <= source.version:
         raise InvalidInput(_("Migrate to a newer version."), {"to": "not newer"})
     mapping = posted_mapping(values)
-    after = results["after"] if results else _cursor(values)
-    sample = _waiting(source, SAMPLE, after)
+    sample = _waiting(source, SAMPLE)
     problems: Counter = Counter()
     fine = 0
     for instance in sample:
@@ -112,11 +105,9 @@ def _page(key: str, values: Any, results: dict | None = None, status: int = 200)
         live=live,
         targets=modification.activity_ids(spec),
         mapping=mapping,
-        results=results,
-        batch=BATCH,
-        after=after,
+        batches=recent_batches(key),
     )
-    return page, status
+    return page
 
 
 @bp.get("/definitions/<key>/migrate")
@@ -128,23 +119,50 @@ def batch_migration_page(key: str):  # noqa: ANN201
 def run_batch_migration(key: str):  # noqa: ANN201
     source = _version(key, request.form.get("from"))
     target = _version(key, request.form.get("to"))
-    mapping = posted_mapping(request.form)
-    ids = [i.id for i in _waiting(source, BATCH, _cursor(request.form))]
-    migrated, refused = 0, Counter()
-    for instance_id in ids:
-        try:
-            execute(
-                db.session,
-                MigrateInstance(instance_id, target.version, mapping),
-                current_user.actor,
+    batch = execute(
+        db.session,
+        StartBatchMigration(key, source.version, target.version, posted_mapping(request.form)),
+        current_user.actor,
+    )
+    return redirect(url_for("ui.migration_batch_page", batch_id=batch.id), code=303)
+
+
+def _batch(batch_id: int) -> MigrationBatch:
+    return visible_batch(CommandContext(db.session, current_user.actor), batch_id)
+
+
+@bp.get("/batches/<id:batch_id>")
+def migration_batch_page(batch_id: int):  # noqa: ANN201
+    batch = _batch(batch_id)
+    template = (
+        "definitions/batch_progress.html"
+        if request.headers.get("HX-Request")
+        else "definitions/batch.html"
+    )
+    return render_template(template, batch=batch, reasons=_reasons(batch))
+
+
+@bp.post("/batches/<id:batch_id>/cancel")
+def cancel_migration_batch(batch_id: int):  # noqa: ANN201
+    _batch(batch_id)
+    execute(db.session, CancelBatch(batch_id), current_user.actor)
+    return redirect(url_for("ui.migration_batch_page", batch_id=batch_id), code=303)
+
+
+def _reasons(batch: MigrationBatch) -> list[tuple[str, int]]:
+    return sorted((batch.reasons or {}).items(), key=lambda item: (-item[1], item[0]))
+
+
+def recent_batches(key: str) -> list[MigrationBatch]:
+    """The batches of a process the operator may watch, newest first."""
+    return list(
+        db.session.scalars(
+            sa.select(MigrationBatch)
+            .where(
+                MigrationBatch.process_key == key[:200],
+                scope.visible(current_user.actor, MigrationBatch.org_path),
             )
-            migrated += 1
-        except EngineError as exc:
-            refused[exc.message] += 1
-    results = {
-        "migrated": migrated,
-        "refused": refused.most_common(),
-        # the refused ones stay behind the cursor; the next batch starts after this one
-        "after": ids[-1] if ids else _cursor(request.form),
-    }
-    return _page(key, request.form, results)
+            .order_by(MigrationBatch.id.desc())
+            .limit(10)
+        )
+    )

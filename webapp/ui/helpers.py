@@ -130,6 +130,19 @@ def is_overdue(due: datetime | None, now: datetime | None = None) -> bool:
     return due < now
 
 
+def batch_status_label(status: str) -> str:
+    """A migration batch's status in the reader's language."""
+    from flask_babel import gettext as _
+
+    labels = {
+        "running": _("Migrating"),
+        "completed": _("Migration finished"),
+        "cancelled": _("Migration stopped"),
+        "failed": _("Migration failed"),
+    }
+    return labels.get(status, status)
+
+
 def instance_status_label(status: str) -> str:
     """An instance's status in the reader's language."""
     from flask_babel import gettext as _
