@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.models import OrgUnit
+from engine.models import OrgUnit, ProcessInstance
 
 from .customers import OPEN_STATES
 from .models import OutletProfile, ServiceOrder
@@ -59,12 +59,13 @@ def candidates(
         return []
     open_counts = dict(
         session.execute(
-            sa.select(ServiceOrder.org_path, sa.func.count())
+            sa.select(ProcessInstance.org_path, sa.func.count())
+            .join(ServiceOrder, ServiceOrder.process_instance_id == ProcessInstance.id)
             .where(
-                ServiceOrder.org_path.in_([u.path for u, _, _ in served]),
+                ProcessInstance.org_path.in_([u.path for u, _, _ in served]),
                 ServiceOrder.status.in_(OPEN_STATES),
             )
-            .group_by(ServiceOrder.org_path)
+            .group_by(ProcessInstance.org_path)
         ).all()
     )
     found = [

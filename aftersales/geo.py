@@ -12,7 +12,7 @@ from math import asin, cos, radians, sin, sqrt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from engine.models import OrgUnit
+from engine.models import OrgUnit, ProcessInstance
 
 from .models import CustomerAddress, OutletProfile, ServiceOrder
 
@@ -35,12 +35,14 @@ def site_address(session: Session, order: ServiceOrder) -> CustomerAddress | Non
 
 
 def _outlet_profile(session: Session, order: ServiceOrder) -> OutletProfile | None:
-    if not order.org_path:
+    """The profile of the outlet the order's instance belongs to, if it is an outlet's."""
+    if order.process_instance_id is None:
         return None
     return session.scalar(
         sa.select(OutletProfile)
         .join(OrgUnit, OrgUnit.id == OutletProfile.org_unit_id)
-        .where(OrgUnit.path == order.org_path)
+        .join(ProcessInstance, ProcessInstance.org_unit_id == OrgUnit.id)
+        .where(ProcessInstance.id == order.process_instance_id)
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from engine.models import Base, org_path_type, utcnow
+from engine.models import Base, utcnow
 
 MEMBER_LEVELS = ("none", "silver", "gold", "platinum")
 ORDER_TYPES = ("repair", "installation", "consultation", "praise", "complaint")
@@ -174,11 +174,7 @@ class ServiceOrder(Base):
     """A service form (单据): the business record a process instance works on."""
 
     __tablename__ = "service_order"
-    __table_args__ = (
-        sa.Index("ix_service_order_customer", "customer_id", "created_at"),
-        # dispatch counts each outlet's open orders; scope ranges use its leading column
-        sa.Index("ix_service_order_org_path_status", "org_path", "status"),
-    )
+    __table_args__ = (sa.Index("ix_service_order_customer", "customer_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(sa.String(24), unique=True)
@@ -191,7 +187,6 @@ class ServiceOrder(Base):
     process_instance_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("process_instance.id"), index=True
     )
-    org_path: Mapped[str] = mapped_column(org_path_type(), default="")
     kb_article_id: Mapped[int | None] = mapped_column(sa.ForeignKey("kb_article.id"))
     verified: Mapped[bool] = mapped_column(default=False)
     # from the outlet to the customer, measured for the visit fee's distance band
@@ -202,6 +197,14 @@ class ServiceOrder(Base):
 
     customer: Mapped[Customer] = relationship()
     product: Mapped[InstalledProduct | None] = relationship()
+
+    def link(self, instance: Any) -> None:
+        """Tie the order to its process instance before the instance's first step runs.
+
+        The order has no unit of its own: it is the instance's, so moving the instance
+        (dispatch, an organisation move) moves the order, and the two cannot disagree.
+        """
+        self.process_instance_id = instance.id
 
 
 class KbCategory(Base):

@@ -1,6 +1,9 @@
 """The service-task operations the after-sales processes call, registered with the engine.
 
-Each runs in the transaction of the command whose step calls it (``command_session``).
+Each runs in the transaction of the command whose step calls it (``command_session``) and
+acts on the order of the instance that calls it (``orders.of_this_instance``): no parameter
+names an order, so a process started with variables that name another order, or a form
+that smuggles a number in, cannot reach it.
 """
 
 from __future__ import annotations
@@ -18,20 +21,21 @@ from engine.services import registry as default_registry
 from . import geo, orders, settings
 from .dispatch import choose_outlet
 from .knowledge import mark_solved
-from .models import InstalledProduct, Praise, ProductModel, ServiceOrder
+from .models import InstalledProduct, Praise, ProductModel
 from .products import warranty_end
 
 
-def choose_outlet_for(
-    order_number: str, region: str, category: str, exclude: list | None = None
-) -> dict[str, Any]:
-    """The outlet for a field job, or ``{"outlet": None}`` when none serves the district."""
+def choose_outlet_for(region: str, category: str, exclude: list | None = None) -> dict[str, Any]:
+    """The outlet for a field job, or ``{"outlet": None}`` when none serves the district.
+
+    The process moves itself (and so its order) to the outlet by setting ``org_unit``."""
     session = command_session()
+    order = orders.of_this_instance(session)
     found = choose_outlet(session, region or "", category or "", exclude or [])
     if found is None:
         return {"outlet": None, "outlet_name": None, "center": None}
     center = session.get(OrgUnit, found.unit.parent_id) if found.unit.parent_id else None
-    orders.set_status(session, order_number, "dispatched", outlet_path=found.unit.path)
+    orders.set_status(order, "dispatched")
     return {
         "outlet": found.unit.code,
         "outlet_name": found.unit.name,
@@ -39,54 +43,50 @@ def choose_outlet_for(
     }
 
 
-def place_with_outlet(order_number: str, outlet: str) -> dict[str, Any]:
+def place_with_outlet(outlet: str) -> dict[str, Any]:
     """A dispatcher's own choice of outlet (when none was found automatically)."""
     session = command_session()
+    order = orders.of_this_instance(session)
     unit = session.scalar(
         sa.select(OrgUnit).where(OrgUnit.code == outlet, OrgUnit.kind == "outlet")
     )
     if unit is None:
         raise NotFound(f"no outlet {outlet!r}")
-    orders.set_status(session, order_number, "dispatched", outlet_path=unit.path)
+    orders.set_status(order, "dispatched")
     return {"outlet": unit.code, "outlet_name": unit.name}
 
 
-def set_order_status(order_number: str, status: str) -> str:
-    orders.set_status(command_session(), order_number, status)
+def set_order_status(status: str) -> str:
+    orders.set_status(orders.of_this_instance(command_session()), status)
     return status
 
 
-def close_order(order_number: str, kb_article_id: Any = None) -> str:
+def close_order(kb_article_id: Any = None) -> str:
     """Close the order; an article that solved it on the phone is counted as used."""
     session = command_session()
-    orders.set_status(session, order_number, "closed")
+    order = orders.of_this_instance(session)
+    orders.set_status(order, "closed")
     if kb_article_id not in (None, ""):
         try:
             mark_solved(session, int(kb_article_id))
-        except NotFound:
+        except (NotFound, TypeError, ValueError):
             return "closed"  # a mistyped article number must not keep the order open
-        order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
         order.kb_article_id = int(kb_article_id)
     return "closed"
 
 
-def verify_order(order_number: str, confirmed: bool) -> bool:
+def verify_order(confirmed: bool) -> bool:
     """A callback confirmed the visit really happened: settlement counts only such orders."""
-    session = command_session()
-    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
-    if order is None:
-        raise NotFound(f"order {order_number} not found")
+    order = orders.of_this_instance(command_session())
     order.verified = bool(confirmed)
     return order.verified
 
 
-def record_installation(order_number: str, serial: str, model: str, install_date: str) -> dict:
+def record_installation(serial: str, model: str, install_date: str) -> dict:
     """The install report creates the installed product, or updates the customer's own one
     with that serial; warranty starts on the installation date."""
     session = command_session()
-    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
-    if order is None:
-        raise NotFound(f"order {order_number} not found")
+    order = orders.of_this_instance(session)
     product_model = session.scalar(sa.select(ProductModel).where(ProductModel.code == model))
     if product_model is None:
         raise InvalidInput(f"no product model {model!r}")
@@ -112,12 +112,10 @@ def record_installation(order_number: str, serial: str, model: str, install_date
     return {"serial": product.serial, "warranty_end": product.warranty_end.isoformat()}
 
 
-def visit_distance(order_number: str, latitude: Any = None, longitude: Any = None) -> Any:
+def visit_distance(latitude: Any = None, longitude: Any = None) -> Any:
     """The outlet-to-site distance in km for the visit fee's band (None when unknown)."""
     session = command_session()
-    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
-    if order is None:
-        raise NotFound(f"order {order_number} not found")
+    order = orders.of_this_instance(session)
     return geo.measure_order(session, order, _number(latitude), _number(longitude))
 
 
@@ -133,13 +131,12 @@ def setting_value(name: str) -> Any:
     return settings.value(command_session(), name)
 
 
-def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -> dict[str, Any]:
+def record_praise(outlet: Any = None, engineer: Any = None) -> dict[str, Any]:
     """Keep the praise against the outlet and the engineer it names (either may be absent;
-    an engineer alone credits their outlet too). The order joins that outlet's records."""
+    an engineer alone credits their outlet too). The process then moves the order to that
+    outlet's records by setting ``org_unit`` to the answer's ``outlet``."""
     session = command_session()
-    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == order_number))
-    if order is None:
-        raise NotFound(f"order {order_number} not found")
+    order = orders.of_this_instance(session)
     unit = None
     if outlet:
         unit = session.scalar(
@@ -162,22 +159,20 @@ def record_praise(order_number: str, outlet: Any = None, engineer: Any = None) -
         text=order.description,
     )
     session.add(praise)
-    if unit is not None:
-        order.org_path = unit.path
     session.flush()
     return {"id": praise.id, "outlet": unit.code if unit else None}
 
 
-def issue_rma(order_number: str, region: str, category: str) -> dict[str, Any]:
+def issue_rma(region: str, category: str) -> dict[str, Any]:
     """The return-authorisation number a depot repair travels under, and the service center
-    of the district (the parent of the outlet that would serve it), whose depot repairs it."""
+    of the district (the parent of the outlet that would serve it), whose depot repairs it;
+    the process moves the order there by setting ``org_unit`` to the answer's ``center``."""
     session = command_session()
+    order = orders.of_this_instance(session)
     found = choose_outlet(session, region or "", category or "")
     center = session.get(OrgUnit, found.unit.parent_id) if found and found.unit.parent_id else None
-    orders.set_status(
-        session, order_number, "dispatched", outlet_path=center.path if center else None
-    )
-    return {"number": f"RMA-{order_number}", "center": center.code if center else None}
+    orders.set_status(order, "dispatched")
+    return {"number": f"RMA-{order.number}", "center": center.code if center else None}
 
 
 def register(registry: OperationRegistry = default_registry) -> None:

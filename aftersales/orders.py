@@ -14,6 +14,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.identity import Actor
 from engine.models import ProcessInstance, utcnow
 from engine.queries import history_of, instance_visible
+from engine.services import invocation
 
 from .customers import customer_summary, order_body_customer
 from .models import Customer, InstalledProduct, ProductModel, ServiceOrder
@@ -107,10 +108,10 @@ class OpenOrder:
             "in_warranty": bool(in_warranty),
             "fault_description": description,
         }
-        start = StartInstance(kind, business_key=order.number, variables=variables)
-        instance = start.execute(context)
-        order.process_instance_id = instance.id
-        order.org_path = instance.org_path
+        start = StartInstance(
+            kind, business_key=order.number, variables=variables, on_created=order.link
+        )
+        start.execute(context)
         return order
 
 
@@ -165,16 +166,21 @@ def order_json(session: Session, order: ServiceOrder) -> dict[str, Any]:
     }
 
 
-def set_status(
-    session: Session, number: str, status: str, *, outlet_path: str | None = None
-) -> None:
+def of_this_instance(session: Session) -> ServiceOrder:
+    """The order of the instance whose step is running: the only order an operation may
+    change, whatever its parameters say."""
+    instance_id = invocation().root_instance_id
+    order = session.scalar(
+        sa.select(ServiceOrder).where(ServiceOrder.process_instance_id == instance_id)
+    )
+    if order is None:
+        raise NotFound(f"process instance {instance_id} belongs to no service order")
+    return order
+
+
+def set_status(order: ServiceOrder, status: str) -> None:
     if status not in STATES:
         raise InvalidInput(f"unknown order status {status!r}")
-    order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == number))
-    if order is None:
-        raise NotFound(f"order {number} not found")
     order.status = status
-    if outlet_path:
-        order.org_path = outlet_path
     if status == "closed":
         order.closed_at = utcnow()

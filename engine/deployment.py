@@ -28,6 +28,7 @@ from .parsing import (
     check_designer_code,
     check_executable,
     check_flows,
+    check_service_parameters,
     describe,
     element_line,
     owner,
@@ -256,6 +257,7 @@ def check_files(files: list[tuple[str, bytes]]) -> tuple[list[ModelFile], list[F
                 check_executable(model)
                 check_flows(model)
                 check_designer_code(model)
+                check_service_parameters(model)
             else:
                 check_decision_code(model)
             models.append(model)

@@ -16,6 +16,7 @@ from lxml import etree
 
 from .errors import ScriptError
 from .scripting import check_expression, check_script
+from .services import registry as operations
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -236,6 +237,31 @@ def check_designer_code(model: ModelFile) -> None:
             _check(name, payload, payload.text, "eval", "message payload")
     for prop in root.iterfind(".//spiffworkflow:property", NSMAP):
         _check_property(name, prop)
+
+
+def check_service_parameters(model: ModelFile) -> None:
+    """Refuse a parameter the named operation does not take.
+
+    Operations find their case through the calling instance; a parameter naming an order
+    (as processes before issue 11 passed ``order_number``) would otherwise fail only when
+    the step runs. An operation not registered here is left to fail as an incident.
+    """
+    for operator in model.root.iterfind(".//spiffworkflow:serviceTaskOperator", NSMAP):
+        operation = operations.get(operator.get("id") or "")
+        if operation is None or operation.takes_any:
+            continue
+        for param in operator.iterfind("spiffworkflow:parameters/spiffworkflow:parameter", NSMAP):
+            if param.get("id") not in operation.parameters:
+                takes = ", ".join(operation.parameters) or "none"
+                raise FileRefused(
+                    FileProblem(
+                        model.name,
+                        f"operation {operation.name!r} takes no parameter {param.get('id')!r}"
+                        f" (it takes: {takes})",
+                        param.sourceline,
+                        describe(owner(param)),
+                    )
+                )
 
 
 def _check_property(file: str, prop: etree._Element) -> None:

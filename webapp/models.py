@@ -44,8 +44,11 @@ class SavedFilter(Base):
 
 class Attachment(Base):
     """An uploaded file (a photo in a work report). The bytes are in the row, written in the
-    transaction of the completion that brought them: a refused completion keeps nothing, and
-    every web server sees every photo. ``content`` is loaded only when the file is served."""
+        transaction of the completion that brought them: a refused completion keeps nothing, and
+        every web server sees every photo. ``content`` is loaded only when the file is served.
+
+    Who sees it follows its instance, wherever the instance (or its unit) has moved since, and
+    the person who uploaded it keeps seeing it beside the task they completed."""
 
     __tablename__ = "attachment"
 
@@ -55,6 +58,11 @@ class Attachment(Base):
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(sa.String(64))
     uploaded_by: Mapped[str] = mapped_column(sa.String(80))
+    # the instance whose task brought it: whoever sees that instance now sees the photo
+    instance_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("process_instance.id"), index=True
+    )
+    # the unit at upload, for photos stored before migration 0012 linked them to instances
     org_path: Mapped[str] = mapped_column(sa.String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # None only for a file stored before migration 0010 that was not found to read in

@@ -44,7 +44,9 @@ def image_type(content: bytes) -> str | None:
     return None
 
 
-def stage_photo(session: Session, upload: FileStorage, uploaded_by: str, org_path: str) -> str:
+def stage_photo(
+    session: Session, upload: FileStorage, uploaded_by: str, instance_id: int, org_path: str
+) -> str:
     """Check one uploaded photo and add its row to ``session``; the caller's command commits it."""
     content = upload.read(MAX_PHOTO_BYTES + 1)
     if len(content) > MAX_PHOTO_BYTES:
@@ -69,6 +71,7 @@ def stage_photo(session: Session, upload: FileStorage, uploaded_by: str, org_pat
             size=len(content),
             sha256=hashlib.sha256(content).hexdigest(),
             uploaded_by=uploaded_by,
+            instance_id=instance_id,
             org_path=org_path,
             content=content,
         )

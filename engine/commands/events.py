@@ -21,11 +21,13 @@ from ..models import (
     Timer,
     utcnow,
 )
+from ..services import invoking
 from .executor import (
     CommandContext,
     advance,
     audit,
     check_variables,
+    invocation_of,
     load_instance,
     require_active,
     require_operator,
@@ -190,7 +192,8 @@ class RetryIncident:
         task = workflow.tasks.get(UUID(incident.task_id)) if incident.task_id else None
         failure = None
         if task is not None and task.has_state(TaskState.ERROR):
-            failure = runtime.retry_step(workflow, task, incident.phase)
+            with invoking(invocation_of(context, instance)):
+                failure = runtime.retry_step(workflow, task, incident.phase)
         if failure is not None:
             runtime.record_incident(session, instance, failure)
             runtime.save(session, instance, workflow)

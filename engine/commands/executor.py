@@ -26,7 +26,7 @@ from ..models import (
     utcnow,
 )
 from ..org import find_unit
-from ..services import command_session_bound
+from ..services import Invocation, command_session_bound, invoking
 
 _IDENTIFIER = re.compile(r"^[A-Za-z\u0080-\uffff][A-Za-z0-9_\u0080-\uffff]*$")
 _RESERVED = {"True", "False", "None", "and", "or", "not", "if", "else", "for", "in", "is", "lambda"}
@@ -219,6 +219,11 @@ def require_active(instance: ProcessInstance) -> None:
         raise Conflict(f"process instance {instance.id} is suspended")
 
 
+def invocation_of(context: CommandContext, instance: ProcessInstance) -> Invocation:
+    """What the operations of this instance's steps may act on: this instance's case."""
+    return Invocation(instance.id, instance.id, instance.business_key, context.actor)
+
+
 def advance(
     context: CommandContext,
     instance: ProcessInstance,
@@ -226,7 +231,8 @@ def advance(
     *,
     completed_task_id: str | None = None,
 ) -> Incident | None:
-    failure = runtime.run_engine_steps(workflow)
+    with invoking(invocation_of(context, instance)):
+        failure = runtime.run_engine_steps(workflow)
     incident = None
     if failure is not None:
         incident = runtime.record_incident(context.session, instance, failure)

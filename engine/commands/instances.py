@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,9 @@ class StartInstance:
     check_permission: bool = True
     org_unit: str | None = None
     locale: str = "zh"
+    on_created: Callable[[ProcessInstance], None] | None = None
+    """Called with the new instance before its first steps run: a domain command links its
+    record to the instance here, so the operations of those steps find their case."""
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
@@ -61,7 +65,14 @@ class StartInstance:
             )
             if errors:
                 raise InvalidInput("the start form has errors", {"fields": errors})
-        instance, _ = start_instance(context, definition, self.business_key, variables, unit=unit)
+        instance, _ = start_instance(
+            context,
+            definition,
+            self.business_key,
+            variables,
+            unit=unit,
+            on_created=self.on_created,
+        )
         return instance
 
 
@@ -88,6 +99,7 @@ def start_instance(
     *,
     run: bool = True,
     unit: OrgUnit | None = None,
+    on_created: Callable[[ProcessInstance], None] | None = None,
 ) -> tuple[ProcessInstance, Any]:
     spec, subprocess_specs = runtime.definition_spec(context.session, definition.id)
     workflow = new_workflow(spec, subprocess_specs)
@@ -110,6 +122,8 @@ def start_instance(
     )
     context.session.add(instance)
     context.session.flush()
+    if on_created is not None:
+        on_created(instance)
     if run:
         advance(context, instance, workflow)
     else:

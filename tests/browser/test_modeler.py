@@ -214,8 +214,8 @@ def test_panel_edits_of_service_rule_timer_and_flow_deploy(page: Page, db: Sessi
     select(page, "close_on_phone")
     expect(field(page, "operator")).to_have_value("close_order")
     field(page, "operator").select_option("set_order_status")
-    # the new operation's parameters: the shared one kept, the other one offered empty
-    expect(field(page, "param:order_number")).to_have_value("order_number")
+    # the new operation's parameters offered empty, the old one's gone
+    expect(field(page, "param:kb_article_id")).to_have_count(0)
     expect(field(page, "param:status")).to_have_value("")
     change(page, "param:status", "'closed'")
     field(page, "paramType:status").select_option("str")

@@ -194,8 +194,9 @@ def test_the_callback_score_averages_the_latest_closed_orders(world: World, orde
             order = session.scalar(
                 sa.select(ServiceOrder).where(ServiceOrder.number == orders[key])
             )
-            order.status, order.closed_at, order.org_path = "closed", utcnow(), path
+            order.status, order.closed_at = "closed", utcnow()
             instance = session.get(ProcessInstance, order.process_instance_id)
+            instance.org_path = path
             instance.variables = {**instance.variables, "survey_score": score}
         session.commit()
     page = outlet_page(world, "outlet")

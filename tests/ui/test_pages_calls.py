@@ -276,7 +276,6 @@ def test_another_outlets_order_is_not_found_for_an_outlet_user(world: World) -> 
         path = session.scalar(sa.select(OrgUnit.path).where(OrgUnit.code == "O-GZ-TH"))
         order = session.scalar(sa.select(ServiceOrder).where(ServiceOrder.number == number))
         session.get(ProcessInstance, order.process_instance_id).org_path = path
-        order.org_path = path
         session.commit()
     assert world.client("outlet2").get(f"/orders/{number}").status_code == 200
     response = world.client("outlet").get(f"/orders/{number}")

@@ -154,7 +154,7 @@ def complete_task_page(task_id: str):  # noqa: ANN201
     photos: dict[str, list[str]] = {}
     try:
         if form:  # the photos' rows are committed by the completion, or rolled back with it
-            photos = stage_photos(form, request.files, current_user.username, task.org_path)
+            photos = stage_photos(form, request.files, current_user.username, task)
             for name, ids in photos.items():
                 data[name] = list(data.get(name) or []) + ids
         complete_task(db.session, current_user.actor, task_id, data, locale)
