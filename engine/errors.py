@@ -30,6 +30,10 @@ class Conflict(EngineError):
     code = "conflict"
 
 
+class StaleRevision(Conflict):
+    """The action was decided on an older revision of the instance than the stored one."""
+
+
 class InvalidInput(EngineError):
     """Bad input: unknown fields, values of the wrong type, a malformed file."""
 

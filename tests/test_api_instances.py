@@ -168,16 +168,18 @@ def test_instance_actions_need_an_administrator(deployed, action):
 
 def test_set_variables_changes_the_data_and_is_audited(deployed):
     started = deployed.start("parallel", variables={"a": 1})
+    assert deployed.post(f"/process-instances/{started['id']}/suspend").status_code == 200
     response = deployed.post(
         f"/process-instances/{started['id']}/variables", json={"variables": {"a": 2, "b": "x"}}
     )
     assert response.status_code == 200
+    assert deployed.post(f"/process-instances/{started['id']}/resume").status_code == 200
     task = deployed.open_task(started["id"], "check_a")
     detail = deployed.get(f"/tasks/{task['id']}").get_json()
     assert detail["data"]["a"] == 2 and detail["data"]["b"] == "x"
     history = deployed.get(f"/process-instances/{started['id']}/history").get_json()["items"]
-    last = history[-1]
-    assert last["command"] == "set_variables" and last["actor"] == "admin"
+    assert [e["command"] for e in history[-3:]] == ["suspend", "set_variables", "resume"]
+    assert history[-2]["actor"] == "admin"
 
 
 def test_history_records_who_did_what_with_old_and_new_values(deployed):

@@ -26,6 +26,7 @@ from .executor import (
     CommandContext,
     advance,
     audit,
+    check_revision,
     check_variables,
     invocation_of,
     load_instance,
@@ -167,6 +168,7 @@ class FireTimer:
 @dataclass
 class RetryIncident:
     incident_id: int
+    expected_revision: int | None = None
 
     def execute(self, context: CommandContext) -> Incident:
         session = context.session
@@ -181,6 +183,7 @@ class RetryIncident:
         incident, instance = row
         if not context.actor.sees(instance.org_path):
             raise NotFound(f"incident {self.incident_id} not found")
+        check_revision(instance, self.expected_revision)
         if incident.status != "open":
             raise Conflict(f"incident {incident.id} is already {incident.status}")
         if instance.status in ("completed", "terminated", "suspended"):

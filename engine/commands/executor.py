@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import runtime
-from ..errors import Conflict, Forbidden, InvalidInput, NotFound
+from ..errors import Conflict, Forbidden, InvalidInput, NotFound, StaleRevision
 from ..identity import Actor
 from ..models import (
     AuditEntry,
@@ -203,13 +203,27 @@ def require_operator(actor: Actor) -> None:
         raise Forbidden("only administrators and managers may act on process instances")
 
 
-def operable_instance(context: CommandContext, instance_id: int) -> ProcessInstance:
+def operable_instance(
+    context: CommandContext, instance_id: int, expected_revision: int | None = None
+) -> ProcessInstance:
     """The instance an operator acts on: one outside their scope does not exist for them."""
     require_operator(context.actor)
     instance = load_instance(context.session, instance_id)
     if not context.actor.sees(instance.org_path):
         raise NotFound(f"process instance {instance_id} not found")
+    check_revision(instance, expected_revision)
     return instance
+
+
+def check_revision(instance: ProcessInstance, expected: int | None) -> None:
+    """Refuse an action decided on an older state of the instance (a page drawn before
+    someone else acted). Checked here, in the command that then writes the row guarded by
+    the same revision, so nothing can change in between."""
+    if expected is not None and expected != instance.revision:
+        raise StaleRevision(
+            f"process instance {instance.id} changed since it was read"
+            f" (revision {expected}, now {instance.revision}); reload it"
+        )
 
 
 def require_active(instance: ProcessInstance) -> None:

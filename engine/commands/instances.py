@@ -135,9 +135,10 @@ def start_instance(
 @dataclass
 class Suspend:
     instance_id: int
+    expected_revision: int | None = None
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        instance = operable_instance(context, self.instance_id)
+        instance = operable_instance(context, self.instance_id, self.expected_revision)
         require_active(instance)
         instance.status = "suspended"
         audit(context, "suspend", instance, old=instance.variables)
@@ -147,9 +148,10 @@ class Suspend:
 @dataclass
 class Resume:
     instance_id: int
+    expected_revision: int | None = None
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        instance = operable_instance(context, self.instance_id)
+        instance = operable_instance(context, self.instance_id, self.expected_revision)
         if instance.status != "suspended":
             raise Conflict(f"process instance {instance.id} is not suspended")
         instance.status = "running"
@@ -162,10 +164,11 @@ class Resume:
 class Terminate:
     instance_id: int
     reason: str = ""
+    expected_revision: int | None = None
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
-        instance = operable_instance(context, self.instance_id)
+        instance = operable_instance(context, self.instance_id, self.expected_revision)
         if instance.status in ("completed", "terminated"):
             raise Conflict(f"process instance {instance.id} has already {instance.status}")
         workflow = runtime.load(session, instance)
@@ -186,16 +189,23 @@ class Terminate:
 
 @dataclass
 class SetVariables:
+    """Change an instance's data, which only a halted instance allows: a suspended one, or
+    one stopped by an incident, so no step runs on data half changed."""
+
     instance_id: int
     variables: dict[str, Any] = field(default_factory=dict)
+    expected_revision: int | None = None
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
         variables = check_variables(self.variables)
-        instance = operable_instance(context, self.instance_id)
+        instance = operable_instance(context, self.instance_id, self.expected_revision)
         check_org_variable(context, variables)
-        if instance.status in ("completed", "terminated"):
-            raise Conflict(f"process instance {instance.id} has {instance.status}")
+        if instance.status not in ("suspended", "incident"):
+            raise Conflict(
+                f"process instance {instance.id} is {instance.status}: suspend it before"
+                " changing its data"
+            )
         workflow = runtime.load(session, instance)
         old = dict(instance.variables or {})
         live = TaskState.READY | TaskState.WAITING | TaskState.STARTED | TaskState.ERROR

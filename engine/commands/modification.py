@@ -30,9 +30,10 @@ class MoveToken:
     instance_id: int
     source: str
     target: str
+    expected_revision: int | None = None
 
     def execute(self, context: CommandContext) -> ProcessInstance:
-        instance = operable_instance(context, self.instance_id)
+        instance = operable_instance(context, self.instance_id, self.expected_revision)
         _movable(instance)
         workflow = runtime.load(context.session, instance)
         modification.move_token(workflow, str(self.source), str(self.target))
@@ -111,10 +112,11 @@ class MigrateInstance:
     instance_id: int
     version: int
     mapping: dict[str, str] = field(default_factory=dict)
+    expected_revision: int | None = None
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
-        instance = operable_instance(context, self.instance_id)
+        instance = operable_instance(context, self.instance_id, self.expected_revision)
         _movable(instance)
         mapping = self.mapping or {}
         if not isinstance(mapping, dict) or not all(

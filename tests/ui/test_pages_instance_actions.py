@@ -217,3 +217,11 @@ def test_resuming_a_running_instance_answers_409(world: World) -> None:
         {"revision": str(target.revision)},
     )
     assert response.status_code == 409
+
+
+def test_an_action_posted_without_the_pages_revision_is_refused(world: World) -> None:
+    target = instance(world)
+    response = post(world.client("manager"), f"/instances/{target.id}/suspend")
+    assert response.status_code == 422
+    assert "页面已过期" in text(response)
+    assert instance(world).status == "running"

@@ -87,11 +87,12 @@ def test_the_instance_page_marks_the_current_and_passed_steps(world: World) -> N
 def test_a_manager_suspends_and_resumes_an_instance(world: World) -> None:
     target = instance(world, "DEMO-0003")
     client = world.client("manager")
-    response = post(client, f"/instances/{target.id}/suspend")
+    response = post(client, f"/instances/{target.id}/suspend", {"revision": target.revision})
     assert response.status_code == 302
     page = text(client.get(response.headers["Location"]))
     assert "已挂起。" in flashes(page) and 'data-instance-status="suspended"' in page
-    post(client, f"/instances/{target.id}/resume")
+    seen = instance(world, "DEMO-0003").revision
+    post(client, f"/instances/{target.id}/resume", {"revision": seen})
     assert instance(world, "DEMO-0003").status == "running"
     with world.session_factory() as session:
         commands = session.scalars(
@@ -102,7 +103,9 @@ def test_a_manager_suspends_and_resumes_an_instance(world: World) -> None:
 
 def test_an_agent_may_not_suspend_and_nothing_changes(world: World) -> None:
     target = instance(world, "DEMO-0003")
-    response = post(world.client("agent"), f"/instances/{target.id}/suspend")
+    response = post(
+        world.client("agent"), f"/instances/{target.id}/suspend", {"revision": target.revision}
+    )
     assert response.status_code == 403
     assert instance(world, "DEMO-0003").status == "running"
 
@@ -117,7 +120,11 @@ def test_an_outlet_manager_cannot_act_on_another_outlets_instance(world: World) 
 
 def test_terminating_needs_a_reason(world: World) -> None:
     target = instance(world, "DEMO-0003")
-    response = post(world.client("manager"), f"/instances/{target.id}/terminate", {"reason": ""})
+    response = post(
+        world.client("manager"),
+        f"/instances/{target.id}/terminate",
+        {"reason": "", "revision": target.revision},
+    )
     assert response.status_code == 422
     assert instance(world, "DEMO-0003").status == "running"
 
@@ -125,10 +132,12 @@ def test_terminating_needs_a_reason(world: World) -> None:
 def test_terminating_twice_answers_conflict(world: World) -> None:
     target = instance(world, "DEMO-0003")
     client = world.client("manager")
-    first = post(client, f"/instances/{target.id}/terminate", {"reason": "客户取消"})
+    form = {"reason": "客户取消", "revision": target.revision}
+    first = post(client, f"/instances/{target.id}/terminate", form)
     assert first.status_code == 302
     assert instance(world, "DEMO-0003").status == "terminated"
-    again = post(client, f"/instances/{target.id}/terminate", {"reason": "客户取消"})
+    form["revision"] = instance(world, "DEMO-0003").revision  # reloaded: still refused
+    again = post(client, f"/instances/{target.id}/terminate", form)
     assert again.status_code == 409
 
 

@@ -58,14 +58,23 @@ COMMAND_ERRORS = frozenset({403, 404, 409, 422})  # what an engine command may r
 INSTANCE = {"id": ID}
 
 
+REVISION = {
+    **ID,
+    "description": "the instance's revision the action was decided on; 409 when it has changed",
+}
+
+
 def _action(summary: str, body: dict | None = None) -> dict:
-    """The declaration of a command on one instance, which answers the instance."""
+    """The declaration of a command on one instance, which answers the instance; every one
+    takes the revision its caller read, as the pages send it."""
+    body = body or {"type": "object", "additionalProperties": False, "properties": {}}
+    body = {**body, "properties": {**body["properties"], "revision": REVISION}}
     return {
         "summary": summary,
         "answers": {200: ref("Instance")},
         "errors": COMMAND_ERRORS,
         "path": INSTANCE,
-        **({"body": body} if body is not None else {}),
+        "body": body,
     }
 
 
@@ -161,15 +170,15 @@ def get_history(instance_id: int):  # noqa: ANN201
 
 @bp.post("/process-instances/<id:instance_id>/suspend")
 @operation(**_action("Suspend an instance"))
-def suspend(instance_id: int):  # noqa: ANN201
-    run(Suspend(instance_id))
+def suspend(instance_id: int, body: dict):  # noqa: ANN201
+    run(Suspend(instance_id, expected_revision=body.get("revision")))
     return jsonify(instance_json(instance_id))
 
 
 @bp.post("/process-instances/<id:instance_id>/resume")
 @operation(**_action("Resume a suspended instance"))
-def resume(instance_id: int):  # noqa: ANN201
-    run(Resume(instance_id))
+def resume(instance_id: int, body: dict):  # noqa: ANN201
+    run(Resume(instance_id, expected_revision=body.get("revision")))
     return jsonify(instance_json(instance_id))
 
 
@@ -185,7 +194,11 @@ def resume(instance_id: int):  # noqa: ANN201
     )
 )
 def terminate(instance_id: int, body: dict):  # noqa: ANN201
-    run(Terminate(instance_id, reason=body.get("reason") or ""))
+    run(
+        Terminate(
+            instance_id, reason=body.get("reason") or "", expected_revision=body.get("revision")
+        )
+    )
     return jsonify(instance_json(instance_id))
 
 
@@ -202,7 +215,7 @@ def terminate(instance_id: int, body: dict):  # noqa: ANN201
     )
 )
 def set_variables(instance_id: int, body: dict):  # noqa: ANN201
-    run(SetVariables(instance_id, body["variables"]))
+    run(SetVariables(instance_id, body["variables"], expected_revision=body.get("revision")))
     return jsonify(instance_json(instance_id))
 
 
@@ -220,7 +233,7 @@ def set_variables(instance_id: int, body: dict):  # noqa: ANN201
 )
 def move(instance_id: int, body: dict):  # noqa: ANN201
     """Cancel the activity ``from`` and start the instance again before ``to``."""
-    run(MoveToken(instance_id, body["from"], body["to"]))
+    run(MoveToken(instance_id, body["from"], body["to"], expected_revision=body.get("revision")))
     return jsonify(instance_json(instance_id))
 
 
@@ -246,5 +259,6 @@ def move(instance_id: int, body: dict):  # noqa: ANN201
 )
 def migrate(instance_id: int, body: dict):  # noqa: ANN201
     """Put the instance on a newer version; ``mapping`` maps old activity ids to new ones."""
-    run(MigrateInstance(instance_id, body["version"], body.get("mapping") or {}))
+    mapping = body.get("mapping") or {}
+    run(MigrateInstance(instance_id, body["version"], mapping, body.get("revision")))
     return jsonify(instance_json(instance_id))

@@ -1,9 +1,9 @@
 """What an operator (manager or admin) does to a running instance from its page: suspend,
 resume, terminate, retry an incident, edit its data, move its token, migrate it.
 
-Every action is an engine command with its audit row. The forms carry the instance's
-revision: when someone changed the instance since the page was drawn, the action answers
-409 and changes nothing.
+Every action is an engine command with its audit row. The forms must carry the instance's
+revision, which the command checks: when someone changed the instance since the page was
+drawn, the action answers 409 and changes nothing.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from engine.commands import (
 )
 from engine.commands import modification as migration
 from engine.deployment import find_definition
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, InvalidInput, NotFound, StaleRevision
 from engine.models import Incident, ProcessInstance
 from engine.monitoring import versions_of
 
@@ -38,13 +38,26 @@ from .helpers import is_number
 
 
 def _instance(instance_id: int) -> ProcessInstance:
-    """The instance if the operator may act on it: 404 outside the scope, 409 when the form
-    was drawn from an older revision (``webapp.policy`` lets only operators this far)."""
-    instance = queries.get_instance(db.session, current_user.actor, instance_id)
-    seen = request.form.get("revision")
-    if seen is not None and seen != str(instance.revision):
-        raise Conflict(_("The instance changed since you opened the page; reload it."))
-    return instance
+    """The instance if the operator may see it: 404 outside the scope (``webapp.policy``
+    lets only operators this far)."""
+    return queries.get_instance(db.session, current_user.actor, instance_id)
+
+
+def _revision() -> int:
+    """The revision the page was drawn from, which every action must send."""
+    seen = (request.form.get("revision") or "").strip()
+    if not is_number(seen):
+        raise InvalidInput(
+            _("The page is out of date; reload it and try again."), {"revision": "required"}
+        )
+    return int(seen)
+
+
+def _run(command: Any) -> Any:
+    try:
+        return execute(db.session, command, current_user.actor)
+    except StaleRevision:
+        raise Conflict(_("The instance changed since you opened the page; reload it.")) from None
 
 
 def _back(instance_id: int):  # noqa: ANN202
@@ -54,8 +67,8 @@ def _back(instance_id: int):  # noqa: ANN202
 @bp.post("/instances/<id:instance_id>/<any(suspend, resume):action>")
 def instance_action(instance_id: int, action: str):  # noqa: ANN201
     _instance(instance_id)
-    command = Suspend(instance_id) if action == "suspend" else Resume(instance_id)
-    execute(db.session, command, current_user.actor)
+    kind = Suspend if action == "suspend" else Resume
+    _run(kind(instance_id, expected_revision=_revision()))
     flash(_("Suspended.") if action == "suspend" else _("Resumed."), "success")
     return _back(instance_id)
 
@@ -66,7 +79,7 @@ def terminate_instance(instance_id: int):  # noqa: ANN201
     reason = (request.form.get("reason") or "").strip()
     if not reason:
         raise InvalidInput(_("Give the reason for terminating."), {"reason": "required"})
-    execute(db.session, Terminate(instance_id, reason=reason[:500]), current_user.actor)
+    _run(Terminate(instance_id, reason=reason[:500], expected_revision=_revision()))
     flash(_("Terminated."), "success")
     return _back(instance_id)
 
@@ -78,7 +91,7 @@ def retry_incident(incident_id: int):  # noqa: ANN201
         raise NotFound(f"incident {incident_id} not found")
     instance_id = incident.instance_id
     _instance(instance_id)
-    execute(db.session, RetryIncident(incident_id), current_user.actor)
+    _run(RetryIncident(incident_id, expected_revision=_revision()))
     flash(_("The step ran again."), "success")
     return _back(instance_id)
 
@@ -108,11 +121,12 @@ def edit_variables(instance_id: int):  # noqa: ANN201
     instance = _instance(instance_id)
     if instance.status not in ("suspended", "incident"):
         raise Conflict(_("Suspend the instance before you change its data."))
+    revision = _revision()
     posted = _posted_variables(request.form)
     current = instance.variables or {}
     changed = {k: v for k, v in posted.items() if k not in current or current[k] != v}
     if changed:
-        execute(db.session, SetVariables(instance_id, changed), current_user.actor)
+        _run(SetVariables(instance_id, changed, expected_revision=revision))
         flash(_("Changed %(names)s.", names=", ".join(sorted(changed))), "success")
     else:
         flash(_("Nothing changed."), "info")
@@ -128,7 +142,7 @@ def move_token(instance_id: int):  # noqa: ANN201
         raise InvalidInput(
             _("Choose where the token is and where it goes."), {"target": "required"}
         )
-    execute(db.session, MoveToken(instance_id, source, target), current_user.actor)
+    _run(MoveToken(instance_id, source, target, expected_revision=_revision()))
     flash(
         _("Moved the token from %(source)s to %(target)s.", source=source, target=target), "success"
     )
@@ -187,7 +201,7 @@ def migrate_instance(instance_id: int):  # noqa: ANN201
     version = request.form.get("version") or ""
     if not is_number(version):
         raise InvalidInput(_("Choose one of the newer versions."), {"version": "invalid"})
-    command = MigrateInstance(instance_id, int(version), posted_mapping(request.form))
-    execute(db.session, command, current_user.actor)
+    mapping = posted_mapping(request.form)
+    _run(MigrateInstance(instance_id, int(version), mapping, expected_revision=_revision()))
     flash(_("Migrated to version %(version)s.", version=version), "success")
     return _back(instance_id)
