@@ -11,7 +11,7 @@ from SpiffWorkflow.util.task import TaskState
 from .. import projection, runtime, task_forms
 from ..deployment import find_definition
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..identity import may_start
+from ..identity import DIRECT, start_refusal
 from ..models import (
     Comment,
     Incident,
@@ -36,13 +36,20 @@ from .executor import (
 
 @dataclass
 class StartInstance:
+    """Start a process the actor may start (``engine.identity.start_refusal``).
+
+    ``via`` says what starts it: ``DIRECT`` (the start page, the API) unless a domain command
+    starts it as part of its own work and names itself, which the domain's start guards read
+    (opening a service order starts the order's process).
+    """
+
     process_key: str
     version: int | None = None
     business_key: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-    check_permission: bool = True
     org_unit: str | None = None
     locale: str = "zh"
+    via: str = DIRECT
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
@@ -52,8 +59,7 @@ class StartInstance:
         if definition is None:
             which = f" version {self.version}" if self.version else ""
             raise NotFound(f"process {self.process_key!r}{which} is not deployed")
-        if self.check_permission and not may_start(session, context.actor, definition):
-            raise Forbidden(f"you may not start process {self.process_key!r}")
+        require_startable(context, definition, self.via)
         if definition.start_form_key:
             version = task_forms.current_version(session, definition.start_form_key)
             errors = task_forms.field_errors(
@@ -63,6 +69,14 @@ class StartInstance:
                 raise InvalidInput("the start form has errors", {"fields": errors})
         instance, _ = start_instance(context, definition, self.business_key, variables, unit=unit)
         return instance
+
+
+def require_startable(context: CommandContext, definition: ProcessDefinition, via: str) -> None:
+    """Raise Forbidden, with the refusal's reason in its details, unless the actor may start
+    ``definition`` this way."""
+    refusal = start_refusal(context.session, context.actor, definition, via=via)
+    if refusal is not None:
+        raise Forbidden(refusal.message, {"reason": refusal.reason})
 
 
 def owning_unit(context: CommandContext, code: str | None) -> OrgUnit:
