@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from engine.commands import CommandContext, StartInstance, execute
 from engine.errors import InvalidInput, NotFound
-from engine.identity import Actor
-from engine.models import ProcessInstance, utcnow
+from engine.identity import Actor, StartRefusal
+from engine.models import ProcessDefinition, ProcessInstance, utcnow
 from engine.queries import history_of, instance_visible
 from engine.services import invocation
 
@@ -21,6 +21,8 @@ from .models import Customer, InstalledProduct, ProductModel, ServiceOrder
 
 PREFIX = {"repair": "R", "installation": "I", "consultation": "C", "praise": "P", "complaint": "T"}
 STARTABLE = ("repair", "installation", "consultation", "praise")
+# what OpenOrder names itself when it starts the order's process (``StartInstance.via``)
+OPENING_ORDER = "service_order"
 STATES = (
     "received",
     "dispatched",
@@ -31,6 +33,18 @@ STATES = (
     "closed",
     "cancelled",
 )
+
+
+def opened_with_an_order(definition: ProcessDefinition, via: str) -> StartRefusal | None:
+    """The engine's start guard for order types: their processes start only by opening an
+    order, so no instance exists without its customer and order."""
+    if definition.kind == "bpmn" and definition.key in PREFIX and via != OPENING_ORDER:
+        return StartRefusal(
+            "service_order",
+            f"process {definition.key!r} starts by opening a service order "
+            "(POST /api/v1/orders), not on its own",
+        )
+    return None
 
 
 def _number(order: ServiceOrder) -> str:
@@ -109,7 +123,11 @@ class OpenOrder:
             "fault_description": description,
         }
         start = StartInstance(
-            kind, business_key=order.number, variables=variables, on_created=order.link
+            kind,
+            business_key=order.number,
+            variables=variables,
+            via=OPENING_ORDER,
+            on_created=order.link,
         )
         start.execute(context)
         return order

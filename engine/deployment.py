@@ -149,6 +149,34 @@ def _start_form(process: etree._Element) -> str | None:
     return None
 
 
+def _process_property(process: etree._Element, name: str) -> str | None:
+    """A ``spiffworkflow:property`` of the process itself (not of one of its elements)."""
+    path = "bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property"
+    for prop in process.iterfind(path, NSMAP):
+        if prop.get("name") == name:
+            return prop.get("value")
+    return None
+
+
+def _startable(process: etree._Element) -> bool:
+    """False for a process declared ``startable`` false: only other processes call it."""
+    return (_process_property(process, "startable") or "true").strip() != "false"
+
+
+def _share_startable(session: Session, row: ProcessDefinition) -> None:
+    """The newest version's ``startable`` holds for every version of its key: an older one
+    (deployed before the process was declared called-only) cannot be started by number."""
+    session.execute(
+        sa.update(ProcessDefinition)
+        .where(
+            ProcessDefinition.kind == row.kind,
+            ProcessDefinition.key == row.key,
+            ProcessDefinition.version < row.version,
+        )
+        .values(startable=row.startable)
+    )
+
+
 def _message_starts(model: ModelFile, process: etree._Element) -> list[str]:
     names = {
         m.get("id"): m.get("name") or m.get("id")
@@ -334,6 +362,8 @@ def deploy(
                 row.start_groups = _start_lanes(process)
                 row.start_form_key = _start_form(process)
                 row.message_starts = _message_starts(model, process)
+                row.startable = _startable(process)
+                _share_startable(session, row)
     for name, content, kind in others:
         key, version, created = kind.store(session, name, content, deployed_by)
         results.append(DeployedDefinition(kind.kind, key, version, created, 0))

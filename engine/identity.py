@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -184,25 +184,91 @@ def user_for_token(session: Session, token: str) -> User | None:
     return row.user
 
 
-def may_start(session: Session, actor: Actor, definition: ProcessDefinition) -> bool:
-    """Admins; members of a lane holding a start event; granted groups; anyone without lanes."""
+@dataclass(frozen=True)
+class StartRefusal:
+    """Why a process may not be started: a short ``reason`` code the web layer words in the
+    user's language, and an English ``message`` for the API and the logs."""
+
+    reason: str
+    message: str
+
+
+DIRECT = "direct"  # a start from the start page, the API or a message start event
+# A rule the domain adds: given the definition and what starts it (``DIRECT``, or the name a
+# domain command gives itself), a refusal or None. The engine does not know the domain.
+StartGuard = Callable[[ProcessDefinition, str], StartRefusal | None]
+_start_guards: list[StartGuard] = []
+
+
+def register_start_guard(guard: StartGuard) -> None:
+    """Add a rule every start obeys, for everyone, admins and the system included."""
+    if guard not in _start_guards:
+        _start_guards.append(guard)
+
+
+def unregister_start_guard(guard: StartGuard) -> None:
+    if guard in _start_guards:
+        _start_guards.remove(guard)
+
+
+def _refused_to_all(definition: ProcessDefinition, via: str) -> StartRefusal | None:
+    """What no one may start this way: a process only others call (declared ``startable``
+    false on its newest version, which deployment copies to the older ones) and what a
+    domain guard refuses."""
+    if not definition.startable:
+        return StartRefusal(
+            "called_only",
+            f"process {definition.key!r} is called by other processes; "
+            "it cannot be started on its own",
+        )
+    for guard in _start_guards:
+        refusal = guard(definition, via)
+        if refusal is not None:
+            return refusal
+    return None
+
+
+NOT_GRANTED = "not_granted"
+
+
+def start_refusal(
+    session: Session, actor: Actor, definition: ProcessDefinition, *, via: str = DIRECT
+) -> StartRefusal | None:
+    """Why ``actor`` may not start ``definition`` now, or None when it may.
+
+    A called-only process and what a domain guard refuses are refused to everyone; otherwise
+    admins start anything, others only a process whose start lane holds one of their groups
+    or that an admin granted to one of their groups or roles. A process with neither lanes
+    nor grants is for admins.
+    """
+    refusal = _refused_to_all(definition, via)
+    if refusal is not None:
+        return refusal
     if actor.is_admin or _in_start_lane(actor, definition):
-        return True
+        return None
     granted = session.scalars(
         sa.select(StartGrant.group_name).where(StartGrant.process_key == definition.key)
     )
-    return bool(set(granted) & (actor.groups | actor.roles))
+    if set(granted) & (actor.groups | actor.roles):
+        return None
+    return StartRefusal(NOT_GRANTED, f"you may not start process {definition.key!r}")
+
+
+def may_start(
+    session: Session, actor: Actor, definition: ProcessDefinition, *, via: str = DIRECT
+) -> bool:
+    return start_refusal(session, actor, definition, via=via) is None
 
 
 def _in_start_lane(actor: Actor, definition: ProcessDefinition) -> bool:
-    lanes = set(definition.start_groups or [])
-    return not lanes or bool(lanes & actor.groups)
+    return bool(set(definition.start_groups or []) & actor.groups)
 
 
 def startable_definitions(
     session: Session, actor: Actor, definitions: list[ProcessDefinition]
 ) -> list[ProcessDefinition]:
-    """Those of ``definitions`` the actor may start, with one query for all the grants."""
+    """Those of ``definitions`` (newest versions) the actor may start directly, with one
+    query for all the grants: what the start page lists."""
     names = actor.groups | actor.roles
     granted = {
         key
@@ -210,8 +276,20 @@ def startable_definitions(
         if group in names
     }
     return [
-        d for d in definitions if actor.is_admin or _in_start_lane(actor, d) or d.key in granted
+        d
+        for d in definitions
+        if _refused_to_all(d, DIRECT) is None
+        and (actor.is_admin or _in_start_lane(actor, d) or d.key in granted)
     ]
+
+
+SENDERS_PROPERTY = "messageSenders"
+
+
+def may_send_message(actor: Actor, senders: Iterable[str]) -> bool:
+    """Admins (and the system) send any message; anyone else only one whose receiving event
+    names one of their groups or roles in its ``messageSenders`` property."""
+    return actor.is_admin or bool(set(senders) & (actor.groups | actor.roles))
 
 
 def task_groups(task: HumanTask) -> set[str]:

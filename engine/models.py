@@ -148,6 +148,8 @@ class ProcessDefinition(Base):
     start_groups: Mapped[list[Any]] = mapped_column(default=list)
     message_starts: Mapped[list[Any]] = mapped_column(default=list)
     start_form_key: Mapped[str | None] = mapped_column(sa.String(200))
+    # false for a process only other processes call (its ``startable`` property)
+    startable: Mapped[bool] = mapped_column(default=True)
     deployment_id: Mapped[int] = mapped_column(sa.ForeignKey("deployment.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -31,6 +31,7 @@ ISO_DURATION = re.compile(
     r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?$"
 )
 _UNQUOTED_TIME = re.compile(r"^(R\d*/)?(P[0-9YMWDTHS.]+|\d{4}-\d{2}-\d{2}\S*)(/\S+)?$")
+_SENDER_NAMES = re.compile(r"^[\w.-]+(\s*,\s*[\w.-]+)*$")
 _DOCTYPE = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _UTF8_NAMES = {"UTF-8", "UTF8", "US-ASCII", "ASCII"}
 # DMN input entries: "?" outside quotes stands for the input, as SpiffWorkflow's DMNEngine has it.
@@ -264,9 +265,19 @@ def check_service_parameters(model: ModelFile) -> None:
                 )
 
 
+def _refuse_property(file: str, prop: etree._Element, message: str) -> None:
+    raise FileRefused(FileProblem(file, message, prop.sourceline, describe(owner(prop))))
+
+
 def _check_property(file: str, prop: etree._Element) -> None:
     key, value = prop.get("name"), prop.get("value") or ""
-    if key == "dueIn" and not ISO_DURATION.match(value.strip()):
+    if key == "startable" and value.strip() not in ("true", "false"):
+        _refuse_property(file, prop, 'startable is "true" or "false"')
+    elif key == "messageSenders" and not _SENDER_NAMES.match(value.strip()):
+        _refuse_property(
+            file, prop, "messageSenders lists group or role names, separated by commas"
+        )
+    elif key == "dueIn" and not ISO_DURATION.match(value.strip()):
         _check(file, prop, value, "eval", "dueIn expression")
     elif key == "title":
         _check(file, prop, value, "eval", "title expression")

@@ -471,6 +471,7 @@ def list_definitions(session: Session) -> list[dict[str, Any]]:
                 "name": row.name,
                 "latest_version": row.version,
                 "granted_start_groups": granted.get(row.key, []),
+                "startable": row.startable,
                 "versions": [],
             },
         )

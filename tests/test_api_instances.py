@@ -54,8 +54,20 @@ def test_only_an_admin_may_grant_the_start(deployed):
     assert forbidden.status_code == 403
 
 
-def test_a_process_without_lanes_may_be_started_by_anyone(deployed):
-    assert deployed.start("parallel", "nobody")["status"] == "running"
+def test_a_process_without_lanes_or_grants_is_started_by_admins_only(deployed):
+    response = deployed.post("/process-instances", "nobody", json={"process_key": "parallel"})
+    assert response.status_code == 403
+    assert response.get_json()["details"] == {"reason": "not_granted"}
+    assert deployed.get("/process-instances").get_json()["total"] == 0
+    assert deployed.start("parallel", "admin")["status"] == "running"
+
+
+def test_a_grant_lets_a_role_start_a_process_without_lanes(deployed):
+    granted = deployed.post(
+        "/process-definitions/parallel/start-groups", json={"groups": ["agent"]}
+    )
+    assert granted.status_code == 200
+    assert deployed.start("parallel", "agent")["status"] == "running"
 
 
 def test_starting_an_unknown_process_is_not_found(deployed):
@@ -159,7 +171,7 @@ def test_terminate_cancels_open_tasks_and_cannot_repeat(deployed):
 
 @pytest.mark.parametrize("action", ["suspend", "resume", "terminate", "variables"])
 def test_instance_actions_need_an_administrator(deployed, action):
-    started = deployed.start("parallel", "agent")
+    started = deployed.start("exclusive", "agent")
     body = {"terminate": {"reason": "x"}, "variables": {"variables": {"a": 1}}}.get(action)
     response = deployed.post(f"/process-instances/{started['id']}/{action}", "agent", json=body)
     assert response.status_code == 403

@@ -62,7 +62,7 @@ class Attachment(Base):
     instance_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("process_instance.id"), index=True
     )
-    # the unit at upload, for photos stored before migration 0012 linked them to instances
+    # the unit at upload, for photos stored before migration 0013 linked them to instances
     org_path: Mapped[str] = mapped_column(sa.String(400), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # None only for a file stored before migration 0010 that was not found to read in

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.util.task import TaskState
 
-from .. import runtime
+from .. import runtime, scope
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..identity import may_start
+from ..identity import DIRECT, SENDERS_PROPERTY, Actor, may_send_message
 from ..models import (
     Incident,
     MessageSubscription,
@@ -33,11 +33,19 @@ from .executor import (
     require_active,
     require_operator,
 )
-from .instances import start_instance
+from .instances import require_startable, start_instance
 
 
 @dataclass
 class CorrelateMessage:
+    """Deliver a message to the instance waiting for it, or start the process it starts.
+
+    Only instances in the caller's scope are considered: one outside it is not found, as if
+    it did not exist. The waiting event must name one of the caller's groups or roles in its
+    ``messageSenders`` property (admins and the system send anything); a message that starts
+    a process follows the process's start rules instead.
+    """
+
     name: str
     correlation_key: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
@@ -45,11 +53,17 @@ class CorrelateMessage:
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
         variables = check_variables(self.variables)
-        query = sa.select(MessageSubscription).where(MessageSubscription.message_name == self.name)
+        query = (
+            sa.select(MessageSubscription.instance_id)
+            .join(ProcessInstance, ProcessInstance.id == MessageSubscription.instance_id)
+            .where(
+                MessageSubscription.message_name == self.name,
+                scope.visible(context.actor, ProcessInstance.org_path),
+            )
+        )
         if self.correlation_key is not None:
             query = query.where(MessageSubscription.business_key == self.correlation_key)
-        subscriptions = list(session.scalars(query))
-        instance_ids = sorted({s.instance_id for s in subscriptions})
+        instance_ids = sorted(set(session.scalars(query)))
         if len(instance_ids) > 1:
             raise Conflict(
                 f"{len(instance_ids)} process instances wait for message {self.name!r}; "
@@ -60,10 +74,12 @@ class CorrelateMessage:
             instance = load_instance(session, instance_ids[0])
             require_active(instance)
             workflow = runtime.load(session, instance)
+            sender = context.actor
         else:
             instance, workflow = self._start_by_message(context, variables)
+            sender = None  # the start rules admitted it
         old = dict(instance.variables or {})
-        delivered = self._deliver(workflow, variables)
+        delivered = self._deliver(workflow, variables, sender)
         if not delivered:
             raise NotFound(f"no process waits for message {self.name!r}")
         advance(context, instance, workflow)
@@ -99,20 +115,26 @@ class CorrelateMessage:
             keys = sorted(d.key for d in candidates)
             raise Conflict(f"message {self.name!r} starts several processes: {', '.join(keys)}")
         definition = candidates[0]
-        if not may_start(session, context.actor, definition):
-            raise Forbidden(f"you may not start process {definition.key!r}")
+        require_startable(context, definition, DIRECT)
         return start_instance(context, definition, self.correlation_key, variables, run=True)
 
-    def _deliver(self, workflow: Any, variables: dict) -> bool:
-        for task in list(workflow.event_manager.tasks.values()):
+    def _deliver(self, workflow: Any, variables: dict, sender: Actor | None) -> bool:
+        """Catch the message at a waiting event; ``sender`` must be one it accepts."""
+        waiting = [
+            task
+            for task in list(workflow.event_manager.tasks.values())
+            if task.has_state(TaskState.WAITING)
+            and getattr(task.task_spec.event_definition, "name", None) == self.name
+            and hasattr(task.task_spec.event_definition, "correlation_properties")
+        ]
+        if sender is not None and waiting:
+            waiting = [t for t in waiting if may_send_message(sender, _senders(t))]
+            if not waiting:
+                raise Forbidden(
+                    f"you may not send message {self.name!r}", {"reason": "not_a_sender"}
+                )
+        for task in waiting:
             definition = task.task_spec.event_definition
-            if (
-                not task.has_state(TaskState.WAITING)
-                or getattr(definition, "name", None) != self.name
-            ):
-                continue
-            if not hasattr(definition, "correlation_properties"):
-                continue
             try:
                 correlations = definition.calculate_correlations(
                     workflow.script_engine, definition.correlation_properties, variables
@@ -126,6 +148,13 @@ class CorrelateMessage:
             if workflow.event_manager.catch(event, internal=False):
                 return True
         return False
+
+
+def _senders(task: Any) -> set[str]:
+    """The groups and roles a waiting event accepts its message from (``messageSenders``)."""
+    properties = (getattr(task.task_spec, "extensions", None) or {}).get("properties") or {}
+    raw = properties.get(SENDERS_PROPERTY) or ""
+    return {name.strip() for name in raw.split(",") if name.strip()}
 
 
 @dataclass

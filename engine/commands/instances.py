@@ -12,7 +12,7 @@ from SpiffWorkflow.util.task import TaskState
 from .. import projection, runtime, task_forms
 from ..deployment import find_definition
 from ..errors import Conflict, Forbidden, InvalidInput, NotFound
-from ..identity import may_start
+from ..identity import DIRECT, start_refusal
 from ..models import (
     Comment,
     Incident,
@@ -37,13 +37,20 @@ from .executor import (
 
 @dataclass
 class StartInstance:
+    """Start a process the actor may start (``engine.identity.start_refusal``).
+
+    ``via`` says what starts it: ``DIRECT`` (the start page, the API) unless a domain command
+    starts it as part of its own work and names itself, which the domain's start guards read
+    (opening a service order starts the order's process).
+    """
+
     process_key: str
     version: int | None = None
     business_key: str | None = None
     variables: dict[str, Any] = field(default_factory=dict)
-    check_permission: bool = True
     org_unit: str | None = None
     locale: str = "zh"
+    via: str = DIRECT
     on_created: Callable[[ProcessInstance], None] | None = None
     """Called with the new instance before its first steps run: a domain command links its
     record to the instance here, so the operations of those steps find their case."""
@@ -56,8 +63,7 @@ class StartInstance:
         if definition is None:
             which = f" version {self.version}" if self.version else ""
             raise NotFound(f"process {self.process_key!r}{which} is not deployed")
-        if self.check_permission and not may_start(session, context.actor, definition):
-            raise Forbidden(f"you may not start process {self.process_key!r}")
+        require_startable(context, definition, self.via)
         if definition.start_form_key:
             version = task_forms.current_version(session, definition.start_form_key)
             errors = task_forms.field_errors(
@@ -74,6 +80,14 @@ class StartInstance:
             on_created=self.on_created,
         )
         return instance
+
+
+def require_startable(context: CommandContext, definition: ProcessDefinition, via: str) -> None:
+    """Raise Forbidden, with the refusal's reason in its details, unless the actor may start
+    ``definition`` this way."""
+    refusal = start_refusal(context.session, context.actor, definition, via=via)
+    if refusal is not None:
+        raise Forbidden(refusal.message, {"reason": refusal.reason})
 
 
 def owning_unit(context: CommandContext, code: str | None) -> OrgUnit:

@@ -9,6 +9,7 @@ import pytest
 from engine.commands import (
     Complete,
     Deploy,
+    GrantStart,
     MoveToken,
     Resume,
     RetryIncident,
@@ -28,6 +29,7 @@ from tests.helpers import audit, incidents, instance, open_task, task_names
 def _divide_by(engine_env, divisor: object) -> tuple[int, str]:  # noqa: ANN001
     """Start failing_script and complete 'enter'; return the instance id and the task id."""
     engine_env.deploy("failing_script.bpmn")
+    engine_env.run(GrantStart("failing_script", ["agents"]))  # it has no lanes
     started = engine_env.run(StartInstance("failing_script"), "agent")
     enter = open_task(engine_env.session_factory, started.id, "enter")
     engine_env.run(Complete(enter.id, data={"divisor": divisor}), "agent")
@@ -279,6 +281,7 @@ def test_script_leaving_an_unstorable_value_becomes_an_incident(engine_env):
 
 def _prescript_incident(engine_env) -> tuple[int, object]:  # noqa: ANN001
     engine_env.deploy("prescript.bpmn")
+    engine_env.run(GrantStart("prescript", ["agents"]))  # it has no lanes
     started = engine_env.run(StartInstance("prescript"), "agent")
     first = open_task(engine_env.session_factory, started.id, "first")
     engine_env.run(Complete(first.id, data={"divisor": 0}), "agent")

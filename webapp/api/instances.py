@@ -14,7 +14,6 @@ from engine.commands import (
     Suspend,
     Terminate,
 )
-from engine.models import ProcessInstance
 
 from ..extensions import db
 from ..tasking import pick_locale
@@ -35,14 +34,10 @@ from .schemas import (
 )
 
 
-def instance_json(instance_id: int, *, scoped: bool = True) -> dict:
-    """The instance as the API shows it; ``scoped=False`` for an instance the caller's own
-    command just reached (a message), which it may not otherwise see."""
+def instance_json(instance_id: int) -> dict:
+    """The instance as the API shows it to the caller; outside their scope it is not found."""
     actor = current_actor()
-    if scoped:
-        instance = queries.get_instance(db.session, actor, instance_id)
-    else:
-        instance = db.session.get(ProcessInstance, instance_id)
+    instance = queries.get_instance(db.session, actor, instance_id)
     body = instance_summary(instance)
     body["variables"] = instance.variables or {}
     body["tasks"] = [task_json(t) for t in queries.open_tasks_of(db.session, instance.id)]
@@ -81,6 +76,15 @@ def _action(summary: str, body: dict | None = None) -> dict:
 @bp.post("/process-instances")
 @operation(
     summary="Start a process instance",
+    description=(
+        "Starts a process the caller may start: one whose start lane holds one of their "
+        "groups, or that an administrator granted to one of their groups or roles; a "
+        "process with neither is for administrators. Answers 403 (``details.reason``) "
+        "for a process only other processes call (``called_only``, for everyone) and for "
+        "the process of a service order type (``service_order``: open the order with "
+        "``POST /orders``, which starts it), and for a process the caller may not start "
+        "(``not_granted``)."
+    ),
     answers={201: ref("Instance")},
     errors=COMMAND_ERRORS,
     body={

@@ -15,7 +15,15 @@ from .schemas import VARIABLES, nullable, ref, text
 
 @bp.post("/messages")
 @operation(
-    summary="Correlate a message: the instance it reached",
+    summary="Correlate a message: the instance it reached, as the caller sees it",
+    description=(
+        "Delivers the message to the instance in the caller's scope that waits for it "
+        "(``correlation_key`` names its business key); an instance outside the scope is "
+        "not found (404), as if it did not exist. The waiting event names who may send "
+        "it (its ``messageSenders`` property: groups or roles); anyone else gets 403, and "
+        "without that property only administrators may send it. A message that starts a "
+        "process follows the process's start rules."
+    ),
     answers={200: ref("Instance")},
     errors=COMMAND_ERRORS,
     body={
@@ -33,4 +41,4 @@ def correlate(body: dict):  # noqa: ANN201
     instance = run(
         CorrelateMessage(body["name"], body.get("correlation_key"), body.get("variables") or {})
     )
-    return jsonify(instance_json(instance.id, scoped=False))
+    return jsonify(instance_json(instance.id))

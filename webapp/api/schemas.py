@@ -202,6 +202,10 @@ COMPONENTS["Definition"] = _all(
     name=_STR_OR_NULL,
     latest_version=_INT,
     granted_start_groups=_STRINGS,
+    startable={
+        "type": "boolean",
+        "description": "false for a process only other processes call",
+    },
     versions={
         "type": "array",
         "items": _obj(

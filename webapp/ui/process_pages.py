@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import sqlalchemy as sa
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,7 +25,7 @@ from engine.commands import (
 )
 from engine.deployment import latest_definition, latest_definitions
 from engine.errors import InvalidInput, NotFound
-from engine.identity import may_start, startable_definitions
+from engine.identity import NOT_GRANTED, start_refusal, startable_definitions
 from engine.models import Comment, ProcessDefinition
 from engine.org import find_unit, subtree
 from forms.binding import form_for
@@ -26,6 +35,7 @@ from ..extensions import db
 from ..i18n import current_locale
 from . import bp
 from .board_pages import utc_midnight
+from .errors import render_error
 from .exports import instances_workbook
 from .form_view import form_fields
 from .helpers import is_number
@@ -65,11 +75,32 @@ def _render_start(definition, data=None, errors=None, status=200):  # noqa: ANN0
     ), status
 
 
+# why a process cannot be started from this page, for everyone (``StartRefusal.reason``)
+REFUSALS = {
+    "called_only": lambda: _(
+        "This process is only called by other processes; it cannot be started on its own."
+    ),
+    "service_order": lambda: _(
+        "This is the process of a service order: it starts when the order is opened, "
+        "from the Incoming call page."
+    ),
+}
+
+
 def _definition(key: str) -> ProcessDefinition:
+    """The process the user may start here; else the 403 page saying why no one can start it
+    here, or 404 for a process this user may not start (as if it did not exist)."""
     definition = latest_definition(db.session, key)
-    if definition is None or not may_start(db.session, current_user.actor, definition):
+    if definition is None:
         raise NotFound(f"process {key!r} not found")
-    return definition
+    refusal = start_refusal(db.session, current_user.actor, definition)
+    if refusal is None:
+        return definition
+    if refusal.reason == NOT_GRANTED:
+        raise NotFound(f"process {key!r} not found")
+    worded = REFUSALS.get(refusal.reason)
+    text = worded() if worded else _("This process cannot be started here.")
+    abort(make_response(render_error(403, text)))
 
 
 @bp.get("/processes/<key>/start")

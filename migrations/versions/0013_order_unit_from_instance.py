@@ -1,7 +1,7 @@
 """An order's unit is its instance's; a photo follows the instance whose task brought it
 
-Revision ID: 0012
-Revises: 0011
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-04 15:00:00.000000
 
 - ``service_order.org_path`` goes: it was written beside the instance's unit and could
@@ -14,8 +14,8 @@ Create Date: 2026-12-04 15:00:00.000000
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0012"
-down_revision = "0011"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
