@@ -128,15 +128,36 @@ from engine.sandbox.child import handle as handle_request  # noqa: E402
 from engine.sandbox.restricted import base_globals  # noqa: E402
 from engine.scheduler import fire_due_timers  # noqa: E402
 from engine.script_engine import script_engine  # noqa: E402
+from forms.binding import install as install_forms  # noqa: E402
+
+install_forms()  # completions are checked against their forms, as in the web app and worker
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOP_BPMN = ROOT / "tests" / "bpmn" / "loop.bpmn"
+LOOP_FORM = ROOT / "tests" / "bpmn" / "loop_round.form.json"
 PG_URL = os.environ.get("DATABASE_URL", "")
 HAS_PG = PG_URL.startswith(("postgres://", "postgresql"))
 WORKER = Actor("bench", frozenset({"workers"}))
 # the generated processes have no lanes, and only administrators start such a process
 STARTER = Actor("bench", frozenset({"workers"}), is_admin=True)
 DATA = {"approved": True, "comment": "looks fine", "amount": 42}
+# the form of every generated user task: a completion carries only what its form declares
+STEP_FORM = (
+    "bench_step.form.json",
+    json.dumps(
+        {
+            "key": "bench_step",
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "approved": {"type": "boolean"},
+                    "comment": {"type": "string", "maxLength": 200},
+                    "amount": {"type": "number"},
+                },
+            },
+        }
+    ).encode(),
+)
 CHAIN_LENGTH = 10
 INBOX_GROUPS = 50
 INBOX_OUTLETS = 300  # the bulk-loaded tasks belong to 300 outlets under 10 centers
@@ -200,6 +221,7 @@ def _user_task(task_id: str, name: str, incoming: str, outgoing: str) -> str:
         f'<bpmn:userTask id="{task_id}" name="{name}">'
         "<bpmn:extensionElements><spiffworkflow:properties>"
         '<spiffworkflow:property name="candidateGroups" value="workers" />'
+        '<spiffworkflow:property name="formKey" value="bench_step" />'
         "</spiffworkflow:properties></bpmn:extensionElements>"
         f"<bpmn:incoming>{incoming}</bpmn:incoming><bpmn:outgoing>{outgoing}</bpmn:outgoing>"
         "</bpmn:userTask>\n"
@@ -326,9 +348,15 @@ def sessions(url: str) -> Iterator[sessionmaker[Session]]:
         engine.dispose()
 
 
-def deploy(factory: sessionmaker[Session], name: str, content: bytes) -> None:
+def deploy(
+    factory: sessionmaker[Session],
+    name: str,
+    content: bytes,
+    form: tuple[str, bytes] = STEP_FORM,
+) -> None:
+    """Deploy a diagram with the form its user tasks name (unchanged forms store nothing)."""
     with factory() as session:
-        execute(session, Deploy([(name, content)]), SYSTEM_ACTOR)
+        execute(session, Deploy([(name, content), form]), SYSTEM_ACTOR)
 
 
 def start(factory: sessionmaker[Session], key: str, count: int) -> list[int]:
@@ -479,7 +507,9 @@ def measure_loop(url: str, depth: int, window: int) -> dict[str, float]:
     task, and so on), so a change in the machine's load affects both medians alike.
     """
     with sessions(url) as factory:
-        deploy(factory, "loop.bpmn", LOOP_BPMN.read_bytes())
+        deploy(
+            factory, "loop.bpmn", LOOP_BPMN.read_bytes(), (LOOP_FORM.name, LOOP_FORM.read_bytes())
+        )
         deep, *fresh = start(factory, "loop", window + 1)
 
         def state_size(instance_id: int) -> int:

@@ -7,6 +7,8 @@ TYPE: a callback task renders and checks those, at their current state.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,6 +25,9 @@ from .validation import validate_data
 
 SURVEY_PREFIX = "survey:"
 SURVEY_VERSION = 0
+_LATEST_VERSION = sa.select(sa.func.max(FormDefinition.version)).where(
+    FormDefinition.key == sa.bindparam("key")
+)
 
 
 def survey_type(form_key: str | None) -> str | None:
@@ -32,31 +37,59 @@ def survey_type(form_key: str | None) -> str | None:
 
 
 def form_for(session: Session, form_key: str, version: int | None, locale: str) -> dict | None:
-    """The ``{"schema", "ui", "title"}`` a task renders with, or None for no such form."""
+    """The ``{"schema", "ui", "title"}`` a task renders with, or None for no such form.
+
+    The schema and ui are shared with other callers (a stored version never changes, so
+    it is read once per database): read them, never change them.
+    """
     kind = survey_type(form_key)
     if kind is not None:
         items = items_for(session, kind)
         return {**survey_schema(items, locale), "title": None, "survey": True} if items else None
     if version is None:
         return None
-    form = get_form(session, form_key, version)
-    return {"schema": form.schema, "ui": form.ui, "title": form.title(locale), "survey": False}
+    schema, ui, (zh, en) = _stored(session, form_key, version)
+    first, second = (en, zh) if locale == "en" else (zh, en)
+    title = first or second or form_key  # as FormDefinition.title
+    return {"schema": schema, "ui": ui, "title": title, "survey": False}
+
+
+_STORED: OrderedDict[tuple, tuple[dict, Any, tuple[str, str]]] = OrderedDict()
+_STORED_SIZE = 512
+_STORED_LOCK = threading.Lock()
+
+
+def _stored(session: Session, key: str, version: int) -> tuple[dict, Any, tuple[str, str]]:
+    """A stored form version by (database, key, version): every completion checks one, and
+    a version is immutable, so the row is read from the database only on a miss."""
+    cache_key = (session.get_bind(), key, version)
+    with _STORED_LOCK:
+        hit = _STORED.get(cache_key)
+        if hit is not None:
+            _STORED.move_to_end(cache_key)
+            return hit
+    form = get_form(session, key, version)
+    found = (form.schema, form.ui, (form.title_zh, form.title_en))
+    with _STORED_LOCK:
+        _STORED[cache_key] = found
+        while len(_STORED) > _STORED_SIZE:
+            _STORED.popitem(last=False)
+    return found
 
 
 class _Binding:
     def current_version(self, session: Session, form_key: str) -> int | None:
         if survey_type(form_key) is not None:
             return SURVEY_VERSION
-        return session.scalar(
-            sa.select(sa.func.max(FormDefinition.version)).where(FormDefinition.key == form_key)
-        )
+        with session.no_autoflush:  # forms are not what a command has pending: no flush
+            return session.scalar(_LATEST_VERSION, {"key": form_key})
 
     def field_errors(
-        self, session: Session, form_key: str, version: int, data: dict, locale: str
+        self, session: Session, form_key: str, version: int | None, data: dict, locale: str
     ) -> dict[str, list[str]]:
         form = form_for(session, form_key, version, locale)
-        if form is None:
-            return {}
+        if form is None:  # a key naming no form (a survey with no items) declares no field
+            return task_forms.undeclared(data, locale)
         return validate_data({"schema": form["schema"], "ui": form["ui"]}, data, locale)
 
     def derived_fields(self, session: Session, form_key: str, data: dict) -> dict:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .schemas import form_parts, main_type, resolve
@@ -21,6 +21,7 @@ _INTEGER = re.compile(r"^[+-]?\d+$")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 MAX_ROWS = 1000
+UPLOAD_SUFFIX = "__upload"  # a photo field's file input: ``photos__upload``
 
 
 def coerce_post(form: Any, fields: Any) -> dict[str, Any]:
@@ -55,6 +56,32 @@ def coerce_post(form: Any, fields: Any) -> dict[str, Any]:
         if found:
             data[name] = value
     return data
+
+
+def undeclared_inputs(form: Any, names: Iterable[str]) -> list[str]:
+    """The posted names that are no input of the form, in the order given.
+
+    The inputs are the form's fields, a table's cells (``parts-0-qty``) and a photo field's
+    file input (``photos__upload``). ``coerce_post`` never reads anything else, but a post
+    that carries more was not made by the form's page: the caller refuses it, naming them.
+    """
+    try:
+        schema, ui = form_parts(form)
+        layout = effective_ui(schema, ui)
+    except Exception:  # a broken form has no inputs
+        layout = {"order": [], "fields": {}}
+    inputs: set[str] = set()
+    cells: list[re.Pattern[str]] = []
+    for name in layout["order"]:
+        hints = layout["fields"][name]
+        inputs.add(name)
+        if hints.get("widget") == "photo":
+            inputs.add(name + UPLOAD_SUFFIX)
+        if hints.get("widget") == "table":
+            columns = hints.get("columns", {}).get("order") or []
+            alternatives = "|".join(re.escape(c) for c in columns) or "(?!)"
+            cells.append(re.compile(rf"^{re.escape(name)}-\d{{1,6}}-(?:{alternatives})$"))
+    return [n for n in names if n not in inputs and not any(c.match(n) for c in cells)]
 
 
 def _posted(fields: Any) -> dict[str, list[str]]:

@@ -294,7 +294,36 @@ def _schema_problems(schema: dict[str, Any]) -> list[tuple[str, str]]:
         problems.append(("$.schema.type", 'the form schema must have "type": "object"'))
     if not schema.get("properties"):
         problems.append(("$.schema.properties", "the form schema needs at least one property"))
+    problems.extend(_open_object_problems(schema, schema, "$.schema"))
     return problems
+
+
+_OPEN_KEYWORDS = ("additionalProperties", "unevaluatedProperties", "patternProperties")
+
+
+def _open_object_problems(
+    root: dict[str, Any], node: object, path: str, depth: int = 0
+) -> Iterator[tuple[str, str]]:
+    """A form accepts only the fields it declares (the validator closes every object), so a
+    schema that says otherwise would mislead its author: refuse it where the data goes."""
+    node = resolve(root, node)
+    if depth > MAX_DEPTH:
+        return
+    for name in _OPEN_KEYWORDS:
+        if name in node and (name == "patternProperties" or node[name] is not False):
+            rule = "is not allowed" if name == "patternProperties" else "may only be false"
+            yield (
+                f"{path}.{name}",
+                f"a form accepts only the fields its properties declare: {name} {rule}",
+            )
+    properties = node.get("properties")
+    for name, prop in (properties if isinstance(properties, dict) else {}).items():
+        yield from _open_object_problems(root, prop, f"{path}.properties.{name}", depth + 1)
+    prefix = node.get("prefixItems")
+    for index, item in enumerate(prefix if isinstance(prefix, list) else []):
+        yield from _open_object_problems(root, item, f"{path}.prefixItems[{index}]", depth + 1)
+    if isinstance(node.get("items"), dict):
+        yield from _open_object_problems(root, node["items"], f"{path}.items", depth + 1)
 
 
 def _reference_problems(schema: dict[str, Any]) -> Iterator[tuple[str, str]]:

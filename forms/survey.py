@@ -255,6 +255,7 @@ def survey_schema(items: Sequence[SurveyItem], locale: str = "zh") -> dict[str, 
         "type": "object",
         "properties": properties,
         "required": [item.code for item in items if item.required],
+        "additionalProperties": False,
     }
     return {"schema": schema, "ui": {"order": list(properties), "fields": fields}}
 

@@ -8,6 +8,7 @@ field is keyed on that field, not on the object that requires it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
@@ -15,9 +16,10 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
 from .coerce import coerce_post as coerce_post
-from .schemas import form_parts
+from .schemas import form_parts, resolve
+from .ui import effective_ui
 
-__all__ = ["coerce_post", "format_checker", "validate_data"]
+__all__ = ["coerce_post", "format_checker", "undeclared_fields", "validate_data"]
 
 _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$", re.ASCII
@@ -75,22 +77,62 @@ def validate_data(form: Any, data: Any, locale: str = "zh") -> dict[str, list[st
     """Field errors of ``data`` against the form's schema; empty when the data is valid.
 
     ``form`` is a FormDefinition, a form document ``{"schema", "ui"?}`` or a bare schema.
-    Messages are Chinese unless ``locale`` starts with "en".
+    Every form is closed (see ``undeclared_fields``), whether or not its schema says
+    ``additionalProperties: false``. Messages are Chinese unless ``locale`` starts with "en".
     """
-    schema, _ = form_parts(form)
+    schema, ui = form_parts(form)
     english = str(locale).lower().startswith("en")
     validator = Draft202012Validator(schema, format_checker=_FORMAT_CHECKER)
     errors: dict[str, list[str]] = {}
     try:
         found = list(validator.iter_errors(data))
+        extra = undeclared_fields(form, data)
     except RecursionError:
         return {"": [_text("generic", english)]}
-    for error in found:
-        for path, message in _describe(error, english):
-            messages = errors.setdefault(path, [])
-            if message not in messages:
-                messages.append(message)
+    described = [pair for error in found for pair in _describe(error, english)]
+    described += [(path, _text("not_allowed", english)) for path in extra]
+    for path, message in described:
+        messages = errors.setdefault(path, [])
+        if message not in messages:
+            messages.append(message)
     return errors
+
+
+def undeclared_fields(form: Any, data: Any) -> list[str]:
+    """Paths of the keys in ``data`` that the form does not let a person fill in.
+
+    Data in equals the form: an object accepts the ``properties`` its schema declares and
+    nothing else, at any depth (the form, a table's rows, an object in an array), whatever
+    the schema says about ``additionalProperties`` or ``patternProperties``. A read-only
+    field is shown, never filled, so it is not accepted either. Paths read like the errors'
+    (``org_unit``, ``parts_used.0.hack``).
+    """
+    schema, ui = form_parts(form)
+    layout = effective_ui(schema, ui) if isinstance(data, dict) else None
+    return list(_undeclared(schema, schema, data, (), layout))
+
+
+def _undeclared(
+    root: dict[str, Any], node: object, value: Any, path: tuple, layout: dict[str, Any] | None
+) -> Iterator[str]:
+    node = resolve(root, node)
+    if isinstance(value, dict):
+        properties = node.get("properties")
+        properties = properties if isinstance(properties, dict) else {}
+        hints = (layout or {}).get("fields") or {}
+        for name, item in value.items():
+            here = (*path, name)
+            field = hints.get(name) or {}
+            if name not in properties or field.get("readonly"):
+                yield _path(here)
+            else:
+                yield from _undeclared(root, properties[name], item, here, field.get("columns"))
+    elif isinstance(value, list):
+        prefix = node.get("prefixItems")
+        prefix = prefix if isinstance(prefix, list) else []
+        for index, item in enumerate(value):
+            sub = prefix[index] if index < len(prefix) else node.get("items")
+            yield from _undeclared(root, sub, item, (*path, index), layout)
 
 
 def _path(parts: Any, *more: object) -> str:

@@ -117,7 +117,7 @@ def test_deploying_without_files_is_invalid_naming_the_field(api):
 
 
 def test_running_instances_stay_on_the_version_they_started_with(api):
-    api.deploy("exclusive.bpmn")
+    api.deploy("exclusive.bpmn", "amount_form.form.json")
     old = api.start("exclusive")
     changed = (
         (BPMN_DIR / "exclusive.bpmn").read_bytes().replace(b"amount &gt; 1000", b"amount &gt; 10")

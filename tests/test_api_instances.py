@@ -13,7 +13,12 @@ from tests.conftest import BPMN_DIR
 
 @pytest.fixture
 def deployed(api):  # noqa: ANN201
-    assert api.deploy("exclusive.bpmn", "parallel.bpmn", "messages.bpmn").status_code == 201
+    assert (
+        api.deploy(
+            "exclusive.bpmn", "parallel.bpmn", "messages.bpmn", "amount_form.form.json"
+        ).status_code
+        == 201
+    )
     return api
 
 

@@ -8,7 +8,7 @@ import pytest
 @pytest.fixture
 def enter_task(api):  # noqa: ANN201
     """An open 'enter' task of the exclusive process, candidate group 'agents'."""
-    api.deploy("exclusive.bpmn")
+    api.deploy("exclusive.bpmn", "amount_form.form.json")
     started = api.start("exclusive", "agent", business_key="T-1")
     return api.open_task(started["id"], "enter", "agent")
 
@@ -157,7 +157,7 @@ def test_the_group_list_orders_by_priority(api, enter_task):
 
 
 def test_the_group_inbox_merges_groups_best_first_across_pages(api):
-    api.deploy("exclusive.bpmn")
+    api.deploy("exclusive.bpmn", "amount_form.form.json")
     started = [api.start("exclusive", "agent") for _ in range(3)]
     first = api.open_task(started[0]["id"], "enter")
     api.post(f"/tasks/{first['id']}/complete", json={"data": {"amount": 5000, "days": 1}})

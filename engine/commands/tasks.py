@@ -143,6 +143,8 @@ def _unit_path(user: Any) -> str:
 
 @dataclass
 class Complete(_TaskCommand):
+    """Complete a task with data its form declares (none for a task without a form)."""
+
     data: dict[str, Any] = field(default_factory=dict)
     locale: str = "zh"
 
@@ -151,13 +153,18 @@ class Complete(_TaskCommand):
         task, instance = self._open_task(context)
         if not may_work_task(context.actor, task):
             raise Forbidden("this task is not yours to complete")
-        data = check_org_variable(context, check_variables(self.data, "data"))
-        data = {**data, **task_forms.derived_fields(session, task.form_key, data)}
+        data = self.data if self.data is not None else {}
+        if not isinstance(data, dict):
+            raise InvalidInput("data must be a JSON object")
+        # data in equals the form: checked before anything reads a value (org_unit...)
         errors = task_forms.field_errors(
             session, task.form_key, task.form_version, data, self.locale
         )
         if errors:
-            raise InvalidInput("the form has errors", {"fields": errors})
+            message = "the form has errors" if task.form_key else "this task has no form"
+            raise InvalidInput(message, {"fields": errors})
+        data = check_org_variable(context, check_variables(data, "data"))
+        data = {**data, **task_forms.derived_fields(session, task.form_key, data)}
         workflow = runtime.load(session, instance)
         spiff_task = workflow.get_task_from_id(UUID(task.id))
         if spiff_task is None or not spiff_task.has_state(TaskState.READY):

@@ -7,7 +7,7 @@ from tests.helpers import instance, open_task, task_names
 
 
 def test_exclusive_gateway_sends_large_amounts_to_the_managers_lane(engine_env):
-    engine_env.deploy("exclusive.bpmn")
+    engine_env.deploy("exclusive.bpmn", "amount_form.form.json")
     started = engine_env.run(StartInstance("exclusive"), "agent")
     enter = open_task(engine_env.session_factory, started.id, "enter")
     engine_env.run(Complete(enter.id, data={"amount": 5000, "days": 3}), "agent")
@@ -19,7 +19,7 @@ def test_exclusive_gateway_sends_large_amounts_to_the_managers_lane(engine_env):
 
 
 def test_exclusive_gateway_default_flow_runs_the_script_and_completes(engine_env):
-    engine_env.deploy("exclusive.bpmn")
+    engine_env.deploy("exclusive.bpmn", "amount_form.form.json")
     started = engine_env.run(StartInstance("exclusive"), "agent")
     enter = open_task(engine_env.session_factory, started.id, "enter")
     engine_env.run(Complete(enter.id, data={"amount": 10}), "agent")
@@ -31,7 +31,7 @@ def test_exclusive_gateway_default_flow_runs_the_script_and_completes(engine_env
 
 
 def test_user_task_properties_are_projected_from_lane_and_extensions(engine_env):
-    engine_env.deploy("exclusive.bpmn")
+    engine_env.deploy("exclusive.bpmn", "amount_form.form.json")
     started = engine_env.run(StartInstance("exclusive", business_key="B-1"), "agent")
     enter = open_task(engine_env.session_factory, started.id, "enter")
     assert enter.candidate_group == "agents"
@@ -42,7 +42,7 @@ def test_user_task_properties_are_projected_from_lane_and_extensions(engine_env)
 
 
 def test_parallel_gateway_waits_for_both_branches(engine_env):
-    engine_env.deploy("parallel.bpmn")
+    engine_env.deploy("parallel.bpmn", "parallel_check.form.json")
     started = engine_env.run(StartInstance("parallel"))
     assert task_names(engine_env.session_factory, started.id) == ["check_a", "check_b"]
 
@@ -61,7 +61,7 @@ def test_parallel_gateway_waits_for_both_branches(engine_env):
 
 
 def test_a_loop_keeps_its_data_across_many_rounds(engine_env):
-    engine_env.deploy("loop.bpmn")
+    engine_env.deploy("loop.bpmn", "loop_round.form.json")
     started = engine_env.run(StartInstance("loop", variables={"rounds": 0}))
     for round_number in range(1, 31):
         work = open_task(engine_env.session_factory, started.id, "work")
@@ -73,7 +73,7 @@ def test_a_loop_keeps_its_data_across_many_rounds(engine_env):
 
 
 def test_a_long_loop_does_not_grow_the_stored_state(engine_env):
-    engine_env.deploy("loop.bpmn")
+    engine_env.deploy("loop.bpmn", "loop_round.form.json")
     started = engine_env.run(StartInstance("loop"))
     sizes = []
     for round_number in range(60):

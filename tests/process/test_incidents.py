@@ -28,7 +28,7 @@ from tests.helpers import audit, incidents, instance, open_task, task_names
 
 def _divide_by(engine_env, divisor: object) -> tuple[int, str]:  # noqa: ANN001
     """Start failing_script and complete 'enter'; return the instance id and the task id."""
-    engine_env.deploy("failing_script.bpmn")
+    engine_env.deploy("failing_script.bpmn", "divisor.form.json")
     engine_env.run(GrantStart("failing_script", ["agents"]))  # it has no lanes
     started = engine_env.run(StartInstance("failing_script"), "agent")
     enter = open_task(engine_env.session_factory, started.id, "enter")
@@ -242,11 +242,16 @@ def test_operation_that_raises_becomes_an_incident_naming_the_operation(engine_e
 
 _ZIP_SCRIPT = b"""<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="defs"
+    xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"
     targetNamespace="http://csm.test">
   <bpmn:process id="pairs" isExecutable="true">
     <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="enter" />
-    <bpmn:userTask id="enter"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    <bpmn:userTask id="enter">
+      <bpmn:extensionElements><spiffworkflow:properties>
+        <spiffworkflow:property name="formKey" value="pairs_input" />
+      </spiffworkflow:properties></bpmn:extensionElements>
+      <bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
     </bpmn:userTask>
     <bpmn:sequenceFlow id="f2" sourceRef="enter" targetRef="pair" />
     <bpmn:scriptTask id="pair"><bpmn:incoming>f2</bpmn:incoming><bpmn:outgoing>f3</bpmn:outgoing>
@@ -259,11 +264,18 @@ _ZIP_SCRIPT = b"""<?xml version="1.0" encoding="UTF-8"?>
   </bpmn:process>
 </bpmn:definitions>
 """
+_PAIRS_FORM = b"""{"key": "pairs_input", "schema": {"type": "object", "properties": {
+  "names": {"type": "array", "items": {"type": "string"}},
+  "scores": {"type": "array", "items": {"type": "integer", "enum": [1, 2, 3]}}}}}"""
 
 
 def test_script_leaving_an_unstorable_value_becomes_an_incident(engine_env):
     with engine_env.session_factory() as session:
-        execute(session, Deploy([("pairs.bpmn", _ZIP_SCRIPT)]), SYSTEM_ACTOR)
+        execute(
+            session,
+            Deploy([("pairs.bpmn", _ZIP_SCRIPT), ("pairs_input.form.json", _PAIRS_FORM)]),
+            SYSTEM_ACTOR,
+        )
     started = engine_env.run(StartInstance("pairs"))
     enter = open_task(engine_env.session_factory, started.id, "enter")
 
@@ -280,7 +292,7 @@ def test_script_leaving_an_unstorable_value_becomes_an_incident(engine_env):
 
 
 def _prescript_incident(engine_env) -> tuple[int, object]:  # noqa: ANN001
-    engine_env.deploy("prescript.bpmn")
+    engine_env.deploy("prescript.bpmn", "divisor.form.json")
     engine_env.run(GrantStart("prescript", ["agents"]))  # it has no lanes
     started = engine_env.run(StartInstance("prescript"), "agent")
     first = open_task(engine_env.session_factory, started.id, "first")

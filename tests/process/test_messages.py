@@ -67,7 +67,7 @@ def test_message_with_business_key_moves_the_instance_on_to_ship(engine_env):
 
 
 def test_message_data_reaches_the_end_of_the_process(engine_env):
-    engine_env.deploy("messages.bpmn")
+    engine_env.deploy("messages.bpmn", "shipping.form.json")
     started = engine_env.run(StartInstance("await_payment", business_key="ORD-1"))
     engine_env.run(
         CorrelateMessage("payment_received", correlation_key="ORD-1", variables={"amount": 99})

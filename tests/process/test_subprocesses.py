@@ -23,7 +23,7 @@ def test_call_activity_child_task_is_a_human_task_of_the_parent(engine_env):
 
 
 def test_completing_the_child_task_continues_the_parent_with_the_child_data(engine_env):
-    engine_env.deploy("call_parent.bpmn", "call_child.bpmn")
+    engine_env.deploy("call_parent.bpmn", "call_child.bpmn", "child_note.form.json")
     started = engine_env.run(StartInstance("call_parent", variables={"order": "A-7"}))
     child_task = open_task(engine_env.session_factory, started.id, "child_task")
 
@@ -92,7 +92,7 @@ def _review_round(engine_env, verdicts: dict[str, str]) -> int:  # noqa: ANN001
 
 
 def test_parallel_multi_instance_opens_one_task_per_reviewer(engine_env):
-    engine_env.deploy("multi_instance.bpmn")
+    engine_env.deploy("multi_instance.bpmn", "verdict.form.json")
     started = engine_env.run(
         StartInstance("multi_instance", variables={"reviewers": ["a", "b", "c"]})
     )
@@ -104,7 +104,7 @@ def test_parallel_multi_instance_opens_one_task_per_reviewer(engine_env):
 
 
 def test_multi_instance_waits_for_every_reviewer(engine_env):
-    engine_env.deploy("multi_instance.bpmn")
+    engine_env.deploy("multi_instance.bpmn", "verdict.form.json")
     started = engine_env.run(
         StartInstance("multi_instance", variables={"reviewers": ["a", "b", "c"]})
     )
@@ -118,7 +118,7 @@ def test_multi_instance_waits_for_every_reviewer(engine_env):
 
 
 def test_multi_instance_collects_verdicts_and_counts_the_approvals(engine_env):
-    engine_env.deploy("multi_instance.bpmn")
+    engine_env.deploy("multi_instance.bpmn", "verdict.form.json")
     started_id = _review_round(engine_env, {"a": "yes", "b": "no", "c": "yes"})
 
     done = instance(engine_env.session_factory, started_id)
@@ -132,7 +132,7 @@ def test_multi_instance_collects_verdicts_and_counts_the_approvals(engine_env):
 def test_multi_instance_collects_verdicts_in_the_order_they_were_given(engine_env):
     # Spiff appends each instance's ``verdict`` to ``reviews`` when the instance completes,
     # because ``reviews`` is a new list rather than the ``reviewers`` input updated in place.
-    engine_env.deploy("multi_instance.bpmn")
+    engine_env.deploy("multi_instance.bpmn", "verdict.form.json")
     started = engine_env.run(
         StartInstance("multi_instance", variables={"reviewers": ["a", "b", "c"]})
     )
@@ -147,7 +147,7 @@ def test_multi_instance_collects_verdicts_in_the_order_they_were_given(engine_en
 
 
 def test_multi_instance_survives_a_restart_between_completions(engine_env):
-    engine_env.deploy("multi_instance.bpmn")
+    engine_env.deploy("multi_instance.bpmn", "verdict.form.json")
     started = engine_env.run(
         StartInstance("multi_instance", variables={"reviewers": ["a", "b", "c"]})
     )
@@ -162,7 +162,7 @@ def test_multi_instance_survives_a_restart_between_completions(engine_env):
 
 
 def test_multi_instance_over_an_empty_list_passes_straight_through(engine_env):
-    engine_env.deploy("multi_instance.bpmn")
+    engine_env.deploy("multi_instance.bpmn", "verdict.form.json")
     started = engine_env.run(StartInstance("multi_instance", variables={"reviewers": []}))
 
     done = instance(engine_env.session_factory, started.id)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -13,6 +13,7 @@ from engine.commands import AddComment, Assign, Claim, Unclaim, execute
 from engine.errors import Conflict, InvalidInput
 from engine.identity import admin_users, may_work_task, task_groups
 from engine.models import Comment, Group, OrgUnit, ProcessInstance, User
+from forms.coerce import undeclared_inputs
 from forms.validation import coerce_post
 
 from ..extensions import db
@@ -151,6 +152,14 @@ def complete_task_page(task_id: str):  # noqa: ANN201
     locale = current_locale()
     form = task_form(db.session, task, locale)
     data = coerce_post(form, request.form) if form else {}
+    extra = undeclared_inputs(form, [*request.form, *request.files])
+    csrf_field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    extra = [name for name in extra if name != csrf_field]
+    if extra:  # not a post of this task's page: refuse it, keep nothing
+        errors = {name: [_("This field is not part of the form.")] for name in extra}
+        errors[""] = [_("Not part of this form: %(names)s", names=", ".join(extra))]
+        flash(_("Please correct the marked fields."), "error")
+        return render_task(task, data, errors, 422)
     photos: dict[str, list[str]] = {}
     try:
         if form:  # the photos' rows are committed by the completion, or rolled back with it
