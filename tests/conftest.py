@@ -8,7 +8,6 @@ tests cannot silently stop running.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,13 +29,9 @@ from engine.services import registry
 from engine.state import spec_cache
 from forms import models as _form_models  # noqa: F401  (tables join Base.metadata)
 from forms.binding import install as install_forms
+from tests.environment import BPMN_DIR, HAS_PG, IN_CI, PG_URL, REPO_DIR
+from tests.worlds import world_templates  # noqa: F401  (the fixture: worlds built once)
 from webapp import models as _web_models  # noqa: F401
-
-BPMN_DIR = Path(__file__).resolve().parent / "bpmn"
-REPO_DIR = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("DATABASE_URL", "")
-HAS_PG = PG_URL.startswith(("postgres://", "postgresql"))
-IN_CI = bool(os.environ.get("CI"))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -9,7 +9,6 @@ states is asked through HTTP, as the role it names.
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -20,24 +19,16 @@ from engine.commands import Complete, Deploy, GrantStart, execute
 from engine.identity import SYSTEM_ACTOR, actor_for, issue_token
 from engine.models import HumanTask, OrgUnit, ProcessInstance, User
 from tests.ui.pages import World
+from tests.worlds import product_files
 
-ROOT = Path(__file__).resolve().parents[2]
 PUDONG = {"province": "上海市", "city": "上海市", "district": "浦东新区", "street": "世纪大道 1 号"}
 TIANHE = {"province": "广东省", "city": "广州市", "district": "天河区", "street": "天河路 2 号"}
 
 
 def deploy(world: World) -> None:
     """The product's processes and forms, as an installation deploys them."""
-    files = [
-        (str(p), p.read_bytes())
-        for p in [
-            *sorted((ROOT / "bpmn").glob("*.bpmn")),
-            *sorted((ROOT / "bpmn").glob("*.dmn")),
-            *sorted((ROOT / "forms").glob("*.form.json")),
-        ]
-    ]
     with world.session_factory() as session:
-        execute(session, Deploy(files), SYSTEM_ACTOR)
+        execute(session, Deploy(product_files()), SYSTEM_ACTOR)
 
 
 def let_outlets_open_repairs(world: World) -> None:
