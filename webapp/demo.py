@@ -17,9 +17,16 @@ from werkzeug.security import generate_password_hash
 
 import forms
 from aftersales import demo_orders, demo_world
-from engine.commands import Complete, CorrelateMessage, Deploy, StartInstance, execute
+from engine.commands import (
+    Complete,
+    CorrelateMessage,
+    Deploy,
+    GrantStart,
+    StartInstance,
+    execute,
+)
 from engine.identity import SYSTEM_ACTOR, actor_for, upsert_user
-from engine.models import HumanTask, ProcessInstance
+from engine.models import HumanTask, ProcessInstance, StartGrant
 from engine.org import upsert_unit
 from forms import survey
 
@@ -183,6 +190,10 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
     files = demo_files()
     for result in execute(session, Deploy(files, source="demo"), SYSTEM_ACTOR):
         yield f"{result.key} {result.version} {'new' if result.created else 'unchanged'}"
+    # an outlet's hotline opens repairs for the callers it takes (brochure: 派工任务处理)
+    if not session.scalar(sa.select(StartGrant).where(StartGrant.process_key == "repair")):
+        execute(session, GrantStart("repair", ["outlet_managers"]), SYSTEM_ACTOR)
+        yield "outlet managers may open repair orders from their hotline"
 
     exists = session.scalar(
         sa.select(sa.func.count())
