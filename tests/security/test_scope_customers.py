@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 
 from aftersales.models import Customer, ServiceOrder
+from engine.commands import GrantStart, execute
+from engine.identity import SYSTEM_ACTOR
 from engine.models import ProcessInstance
 from tests.ui.pages import World, post, text
 
@@ -254,7 +256,9 @@ def test_an_outlet_registers_a_new_caller_only_with_the_order_it_opens(world: Wo
 
 
 def test_an_outlet_that_may_not_open_the_order_registers_no_caller(world: World) -> None:
-    deploy(world)  # no start grant for the outlet: the order is refused, so is the caller
+    deploy(world)
+    with world.session_factory() as session:  # the outlet's hotline may not open repairs
+        execute(session, GrantStart("repair", []), SYSTEM_ACTOR)
     before = count(world, Customer)
     caller = {"name": "孙悦", "phone": "13912345678", **TIANHE, "type": "repair"}
     assert post(world.client("outlet2"), "/calls/customers", caller).status_code == 403

@@ -19,7 +19,7 @@ from aftersales.models import (
     ServiceOrder,
 )
 from aftersales.orders import STARTABLE, create_order
-from engine.commands import Deploy, execute
+from engine.commands import Deploy, GrantStart, execute
 from engine.deployment import latest_definition
 from engine.identity import SYSTEM_ACTOR, actor_for
 from engine.models import OrgUnit, ProcessInstance, User
@@ -251,6 +251,8 @@ def test_an_invalid_request_answers_422_and_creates_nothing(world: World) -> Non
 
 def test_a_user_who_may_not_start_the_process_gets_the_403_page(world: World) -> None:
     _deploy(world)
+    with world.session_factory() as session:  # the demo's hotline grant withdrawn
+        execute(session, GrantStart("repair", []), SYSTEM_ACTOR)
     cid = _customer(world)
     before = _count(world, ServiceOrder)
     response = post(  # the outlet found the caller on its hotline, but may not open repairs
