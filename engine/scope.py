@@ -18,6 +18,9 @@ import sqlalchemy as sa
 
 # members of these units see the whole tree
 UNSCOPED_KINDS = ("hq", "department")
+# the scope of a user who belongs to no unit (theirs was removed, or a row was edited by
+# hand): a path no unit has, so they see nothing rather than everything
+NOWHERE = "/-/"
 # the text form of the range, for statements written as SQL text (the group inbox)
 RANGE_SQL = " AND org_path >= :scope_low AND org_path < :scope_high"
 
@@ -35,8 +38,11 @@ class Unit(Protocol):
 
 
 def unit_scope(unit: Unit | None) -> str | None:
-    """The path a member of ``unit`` sees below; HQ and its departments see everything."""
-    if unit is None or unit.kind in UNSCOPED_KINDS:
+    """The path a member of ``unit`` sees below; HQ and its departments see everything,
+    a person of no unit nothing."""
+    if unit is None:
+        return NOWHERE
+    if unit.kind in UNSCOPED_KINDS:
         return None
     return unit.path
 
@@ -103,13 +109,12 @@ def seen_by(path: str, *, unit_path: Any, unit_kind: Any, is_admin: Any) -> Any:
     """SQL over users: those whose scope holds ``path`` (the reverse of ``visible``).
 
     ``unit_path`` and ``unit_kind`` are the columns of the user's unit (outer-joined: a user
-    without one is unscoped, as ``unit_scope(None)`` says), ``is_admin`` an expression saying
+    without one sees nothing, as ``unit_scope(None)`` says), ``is_admin`` an expression saying
     the user is an administrator. A member of an unscoped unit sees it, as does a member of
     ``path`` or of a unit above it (``ancestors``: the ranges that hold ``path``).
     """
     return sa.or_(
         is_admin,
-        unit_path.is_(None),
         unit_kind.in_(UNSCOPED_KINDS),
         unit_path.in_(ancestors(path)) if path else sa.false(),
     )

@@ -176,3 +176,10 @@ def test_an_administrator_and_hq_see_everything_and_a_unit_its_subtree() -> None
     outlet = Actor("outlet", scope="/1/2/3/")
     assert scope.sees(outlet, "/1/2/3/") and not scope.sees(outlet, "/1/2/30/")
     assert not scope.sees(outlet, "") and not scope.sees(outlet, None)
+
+
+def test_a_person_of_no_unit_sees_nothing() -> None:
+    """A user whose unit is gone (or was never set by hand) is not everyone's reader."""
+    nobody = Actor("ghost", scope=scope.unit_scope(None))
+    assert not any(scope.sees(nobody, path) for path, _ in UNITS)
+    assert not scope.sees(nobody, "")
