@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request
+from flask_babel import lazy_gettext
 from flask_login import LoginManager, UserMixin, current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -68,6 +69,7 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)  # the server-side session expires instead
     login_manager.init_app(app)
     login_manager.login_view = "ui.login"
+    login_manager.login_message = lazy_gettext("Please sign in to open this page.")
     login_manager.session_protection = None  # the server-side row is the protection
     csrf.init_app(app)
 

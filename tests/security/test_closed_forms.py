@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import struct
-import zlib
 from io import BytesIO
 from pathlib import Path
 
@@ -31,22 +29,11 @@ from forms.validation import validate_data
 from tests.ui.board_world import REPORT
 from tests.ui.pages import World, post, text
 
+from .images import png
 from .scope_world import PUDONG, complete, customer, deploy, dispatched_order, open_task, token
 
 FORMS_DIR = Path(__file__).resolve().parents[2] / "forms"
 UNKNOWN = "not_in_any_form"
-
-
-def png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 def on_site(world: World) -> str:

@@ -3,8 +3,9 @@
 Every operation of ``/api/v1/openapi.json`` is called with generated requests, valid and
 invalid (schemathesis' positive and negative modes), with an administrator's token and the
 same request again with an agent's. Each answer must be no server error, a status and content
-type the document declares for it, a body matching the declared schema, and come within
-``SLOWEST_S``. The run is derandomized, so CI sees the same requests every time.
+type the document declares for it, a body matching the declared schema, and cost at most
+``SLOWEST_S`` of the request's own CPU time (the wall clock, which the suite's other worker
+shares, at most ``WALL_LIMIT_S``). The run is derandomized, so CI sees the same requests every time.
 """
 
 from __future__ import annotations
@@ -31,7 +32,8 @@ from engine.state import spec_cache
 from tests.aftersales import world as small_world
 
 MAX_EXAMPLES = 40  # per operation; the whole run stays well under two minutes on two cores
-SLOWEST_S = 2.0
+SLOWEST_S = 2.0  # of the request's own CPU time: the suite's other worker shares the cores
+WALL_LIMIT_S = 10.0  # and of the wall clock, for a request that waits instead of working
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -126,9 +128,12 @@ schema.config.generation.update(max_examples=MAX_EXAMPLES, deterministic=True)
 def test_every_operation_answers_as_documented(case, demo):  # noqa: ANN001
     for user in ("admin", "agent"):
         headers = {"Authorization": f"Bearer {demo['tokens'][user]}"}
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.thread_time()
         response = case.call(headers=headers, app=demo["app"])
         elapsed = time.perf_counter() - started
-        FIGURES.record(case.operation.label, elapsed)
+        cpu = time.thread_time() - cpu_started
+        FIGURES.record(case.operation.label, cpu)
         case.validate_response(response, checks=CHECKS, headers=headers)
-        assert elapsed < SLOWEST_S, f"{case.operation.label} took {elapsed:.2f} s as {user}"
+        label = case.operation.label
+        assert cpu < SLOWEST_S, f"{label} worked {cpu:.2f} s as {user}"
+        assert elapsed < WALL_LIMIT_S, f"{label} took {elapsed:.2f} s as {user}"

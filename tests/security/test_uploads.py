@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import struct
-import zlib
 from io import BytesIO
 from pathlib import Path
 
@@ -20,19 +19,9 @@ from tests.ui.board_world import REPORT, Orders, build
 from tests.ui.pages import World, field_block, post, text
 from webapp.models import Attachment
 
+from .images import png
+
 world = pages.world  # the fixture: the demo world on SQLite and PostgreSQL
-
-
-def png() -> bytes:
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
-    pixels = zlib.compress(b"\x00\xff\x00\x00")
-    return (
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
-    )
 
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"

@@ -72,6 +72,13 @@ def test_pages_need_a_signed_in_user(world: World) -> None:
     assert "%2Ftasks" in response.headers["Location"]
 
 
+def test_the_sign_in_page_says_why_in_chinese(world: World) -> None:
+    client = world.app.test_client()
+    page = text(client.get("/tasks", follow_redirects=True))
+    assert "请先登录再打开此页面。" in page
+    assert "Please log in" not in page
+
+
 def test_an_expired_server_side_session_sends_you_back_to_sign_in(world: World) -> None:
     client = world.client("agent")
     assert client.get("/tasks").status_code == 200
