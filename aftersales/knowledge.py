@@ -468,10 +468,11 @@ def reindex_all(session: Session) -> int:
 
 
 def mark_solved(session: Session, article_id: int) -> None:
-    """One more call solved by this article (in SQL, so concurrent calls all count)."""
+    """One more call solved by this article (in SQL, so concurrent calls all count); an
+    article taken out of search solves nothing any more, so it is not found."""
     result = session.execute(
         sa.update(KbArticle)
-        .where(KbArticle.id == article_id)
+        .where(KbArticle.id == article_id, KbArticle.active.is_(True))
         .values(solved_count=KbArticle.solved_count + 1)
         .execution_options(synchronize_session=False)
     )

@@ -54,6 +54,20 @@ def test_solved_on_the_phone_closes_the_order_and_counts_the_article(world):
         assert session.get(KbArticle, article_id).solved_count == 1
 
 
+def test_a_deactivated_article_is_not_counted_nor_linked_but_the_order_closes(world):
+    with world.factory() as session:
+        article = KbArticle(title="旧答案", body="已过时", active=False)
+        session.add(article)
+        session.commit()
+        article_id = article.id
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": True, "kb_article_id": article_id})
+    closed = order(world, number)
+    assert (closed.status, closed.kb_article_id) == ("closed", None)
+    with world.factory() as session:
+        assert session.get(KbArticle, article_id).solved_count == 0
+
+
 def test_an_unsolved_call_is_dispatched_to_the_outlet_serving_the_district(world):
     number = world.open_order()
     world.complete(number, "phone_support", "agent", {"solved": False})
