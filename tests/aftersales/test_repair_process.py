@@ -40,29 +40,27 @@ def test_a_new_order_waits_for_phone_support_by_an_agent(world):
     assert order(world, number).in_warranty is True
 
 
-def test_solved_on_the_phone_closes_the_order_and_counts_the_article(world):
+def solved_with(world, active: bool) -> tuple[int, ServiceOrder]:  # noqa: ANN001
+    """An agent solves a new call on the phone with an article (active or taken out)."""
     with world.factory() as session:
-        article = KbArticle(title="空调不制冷怎么办", body="检查遥控器模式")
+        article = KbArticle(title="空调不制冷怎么办", body="检查遥控器模式", active=active)
         session.add(article)
         session.commit()
         article_id = article.id
     number = world.open_order()
     world.complete(number, "phone_support", "agent", {"solved": True, "kb_article_id": article_id})
-    closed = order(world, number)
+    return article_id, order(world, number)
+
+
+def test_solved_on_the_phone_closes_the_order_and_counts_the_article(world):
+    article_id, closed = solved_with(world, active=True)
     assert (closed.status, closed.kb_article_id) == ("closed", article_id)
     with world.factory() as session:
         assert session.get(KbArticle, article_id).solved_count == 1
 
 
 def test_a_deactivated_article_is_not_counted_nor_linked_but_the_order_closes(world):
-    with world.factory() as session:
-        article = KbArticle(title="旧答案", body="已过时", active=False)
-        session.add(article)
-        session.commit()
-        article_id = article.id
-    number = world.open_order()
-    world.complete(number, "phone_support", "agent", {"solved": True, "kb_article_id": article_id})
-    closed = order(world, number)
+    article_id, closed = solved_with(world, active=False)
     assert (closed.status, closed.kb_article_id) == ("closed", None)
     with world.factory() as session:
         assert session.get(KbArticle, article_id).solved_count == 0
