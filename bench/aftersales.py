@@ -81,9 +81,11 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 import aftersales  # noqa: E402
-from aftersales.customers import lookup  # noqa: E402
-from aftersales.dispatch import choose_outlet  # noqa: E402
-from aftersales.models import OutletProfile, ProductCategory, ProductModel, ServiceOrder  # noqa: E402
+from aftersales.customers.service import lookup
+from aftersales.dispatch.service import choose_outlet
+from aftersales.orders.models import ServiceOrder
+from aftersales.outlets.models import OutletProfile
+from aftersales.products.models import ProductCategory, ProductModel
 from bench import knowledge as kb_bench  # noqa: E402
 from bench.engine import (  # noqa: E402
     HAS_PG,

@@ -41,8 +41,8 @@ if __package__ in (None, ""):  # run as a file: make ``bench`` and ``engine`` im
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from aftersales import knowledge  # noqa: E402
-from aftersales.models import KbArticle, KbArticleModel, KbCategory, KbTerm  # noqa: E402
+from aftersales.knowledge import service as knowledge
+from aftersales.knowledge.models import KbArticle, KbArticleModel, KbCategory, KbTerm
 from bench.engine import (  # noqa: E402
     HAS_PG,
     emit,

@@ -41,7 +41,7 @@ import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
 import aftersales  # noqa: E402
-from aftersales.demo_world import Size  # noqa: E402
+from aftersales.demo.world import Size
 from bench.engine import (  # noqa: E402
     HAS_PG,
     emit,

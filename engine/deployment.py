@@ -8,6 +8,7 @@ file is a no-op, a changed one makes the next version.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -158,7 +159,7 @@ def _process_property(process: etree._Element, name: str) -> str | None:
     return None
 
 
-def _startable(process: etree._Element) -> bool:
+def process_startable(process: etree._Element) -> bool:
     """False for a process declared ``startable`` false: only other processes call it."""
     return (_process_property(process, "startable") or "true").strip() != "false"
 
@@ -271,6 +272,18 @@ def register_file_kind(kind: FileKind) -> None:
     _file_kinds[kind.suffix] = kind
 
 
+DeploymentCheck = Callable[[Session, list[ModelFile], list[tuple[str, bytes]]], list[dict]]
+_deployment_checks: list[DeploymentCheck] = []
+
+
+def register_deployment_check(check: DeploymentCheck) -> None:
+    """A check across the files of one deployment and what is deployed already (a service
+    type against the statuses its process names): ``check(session, bpmn_and_dmn_models,
+    all_files)`` returns problems as ``{"file", "line", "element", "message"}``."""
+    if check not in _deployment_checks:
+        _deployment_checks.append(check)
+
+
 def _file_kind(name: str) -> FileKind | None:
     lowered = name.lower()
     return next((k for suffix, k in _file_kinds.items() if lowered.endswith(suffix)), None)
@@ -308,6 +321,9 @@ def deploy(
     found = [p.as_dict() for p in problems]
     for name, content, kind in others:
         found.extend(kind.check(name, content))
+    if not found:
+        for check in _deployment_checks:
+            found.extend(check(session, models, files))
     if found:
         raise DeploymentError("; ".join(_describe(p) for p in found), found)
 
@@ -362,7 +378,7 @@ def deploy(
                 row.start_groups = _start_lanes(process)
                 row.start_form_key = _start_form(process)
                 row.message_starts = _message_starts(model, process)
-                row.startable = _startable(process)
+                row.startable = process_startable(process)
                 _share_startable(session, row)
     for name, content, kind in others:
         key, version, created = kind.store(session, name, content, deployed_by)

@@ -232,19 +232,25 @@ NOT_GRANTED = "not_granted"
 
 
 def start_refusal(
-    session: Session, actor: Actor, definition: ProcessDefinition, *, via: str = DIRECT
+    session: Session,
+    actor: Actor,
+    definition: ProcessDefinition,
+    *,
+    via: str = DIRECT,
+    permitted: bool = False,
 ) -> StartRefusal | None:
     """Why ``actor`` may not start ``definition`` now, or None when it may.
 
     A called-only process and what a domain guard refuses are refused to everyone; otherwise
     admins start anything, others only a process whose start lane holds one of their groups
     or that an admin granted to one of their groups or roles. A process with neither lanes
-    nor grants is for admins.
+    nor grants is for admins. ``permitted``: a domain command decided who may (see
+    ``StartInstance.permitted``).
     """
     refusal = _refused_to_all(definition, via)
     if refusal is not None:
         return refusal
-    if actor.is_admin or _in_start_lane(actor, definition):
+    if permitted or actor.is_admin or _in_start_lane(actor, definition):
         return None
     granted = session.scalars(
         sa.select(StartGrant.group_name).where(StartGrant.process_key == definition.key)

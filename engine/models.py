@@ -174,6 +174,8 @@ class ProcessInstance(Base):
     current_activities: Mapped[list[Any]] = mapped_column(default=list)
     # BPMN ids of completed steps whose history was pruned: the path drawn on the diagram
     passed_activities: Mapped[list[Any]] = mapped_column(default=list)
+    # the ``orderStatus`` its tokens last reached (engine.business_status)
+    business_status: Mapped[str | None] = mapped_column(sa.String(40))
     variables: Mapped[dict[str, Any]] = mapped_column(default=dict)
     state: Mapped[str] = mapped_column(sa.Text)
     waiting: Mapped[bool] = mapped_column(default=False)

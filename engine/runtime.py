@@ -21,7 +21,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy.orm import Session
 
-from . import projection
+from . import business_status, projection
 from .errors import InvalidInput
 from .models import (
     Incident,
@@ -83,6 +83,7 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     workflow = load_workflow(instance.state, spec, subprocess_specs)
     if instance.status not in ("completed", "terminated"):
         projection.track(workflow, workflow.get_tasks(state=TaskState.READY, manual=True))
+        business_status.loaded(workflow)
     return workflow
 
 
@@ -138,6 +139,7 @@ def run_engine_steps(workflow: BpmnWorkflow) -> StepFailure | None:
                 raise _SessionUnusable(exc) from exc
 
     def after(task: Any) -> None:
+        business_status.step_ran(task)
         if savepoint:
             savepoint[0].commit()  # RELEASE; the operation's writes were flushed in its step
             savepoint.clear()
@@ -262,6 +264,7 @@ def save(
         instance.variables = current_variables(workflow)
         live = live_tasks(workflow)
         instance.current_activities = current_activities(live)
+        business_status.project(session, instance, workflow, live)
         instance.updated_at = now
         if workflow.is_completed() and instance.status not in ("terminated",):
             instance.status = "completed"

@@ -2,7 +2,7 @@
 
 from alembic import context
 
-import aftersales.models  # noqa: F401  (their tables join Base.metadata)
+import aftersales  # noqa: F401  (importing the domain puts its tables on Base.metadata)
 import forms.models  # noqa: F401
 import webapp.models  # noqa: F401
 from engine.db import database_url, make_engine

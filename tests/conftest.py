@@ -19,7 +19,6 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 import aftersales
-from aftersales import models as _domain_models  # noqa: F401  (tables join Base.metadata)
 from engine.commands import Deploy, execute
 from engine.db import make_engine, make_session_factory, normalize_url
 from engine.identity import SYSTEM_ACTOR, Actor, actor_for, issue_token, upsert_user

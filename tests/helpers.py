@@ -67,3 +67,21 @@ def audit(factory: sessionmaker[Session], instance_id: int) -> list[AuditEntry]:
                 .order_by(AuditEntry.id)
             )
         )
+
+
+def redeploy_type(factory: sessionmaker[Session], key: str, **changes: object) -> int:
+    """Deploy the product's service type ``key`` with some members changed (who may open it,
+    its statuses...) as its next version; the version number."""
+    import json
+
+    from engine.commands import Deploy, execute
+    from engine.identity import SYSTEM_ACTOR
+    from tests.environment import REPO_DIR
+
+    document = json.loads((REPO_DIR / "bpmn" / f"{key}.service.json").read_text("utf-8"))
+    document.update(changes)
+    with factory() as session:
+        (result,) = execute(
+            session, Deploy([(f"{key}.service.json", json.dumps(document).encode())]), SYSTEM_ACTOR
+        )
+    return result.version

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from aftersales.models import ServiceOrder
+from aftersales.orders.models import ServiceOrder
 from engine.db import make_engine
 from engine.identity import actor_for, find_user, user_for_token
 from engine.models import ProcessInstance

@@ -29,7 +29,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from aftersales.demo_world import bare
+from aftersales.demo.world import bare
 from engine.commands import Deploy, execute
 from engine.db import make_engine, make_session_factory, normalize_url
 from engine.identity import SYSTEM_ACTOR, actor_for
@@ -111,6 +111,7 @@ def product_files() -> list[tuple[str, bytes]]:
         *sorted((REPO_DIR / "bpmn").glob("*.bpmn")),
         *sorted((REPO_DIR / "bpmn").glob("*.dmn")),
         *sorted((REPO_DIR / "forms").glob("*.form.json")),
+        *sorted((REPO_DIR / "bpmn").glob("*.service.json")),
     ]
     return [(str(p), p.read_bytes()) for p in paths]
 

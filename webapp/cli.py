@@ -19,6 +19,7 @@ from engine.identity import ROLES, SYSTEM_ACTOR, TOKEN_DAYS, find_user, issue_to
 from engine.models import ORG_KINDS, utcnow
 
 MODEL_SUFFIXES = (".bpmn", ".dmn")
+DATA_SUFFIXES = (".form.json", ".service.json")
 
 
 @contextmanager
@@ -82,7 +83,7 @@ def collect_model_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
             found = sorted(
                 p
                 for p in path.rglob("*")
-                if p.suffix in MODEL_SUFFIXES or p.name.endswith(".form.json")
+                if p.suffix in MODEL_SUFFIXES or p.name.endswith(DATA_SUFFIXES)
             )
             files.extend((str(p), p.read_bytes()) for p in found)
         elif path.is_file():
@@ -95,10 +96,10 @@ def collect_model_files(paths: tuple[str, ...]) -> list[tuple[str, bytes]]:
 @cli.command()
 @click.argument("paths", nargs=-1, required=True)
 def deploy(paths: tuple[str, ...]) -> None:
-    """Deploy .bpmn, .dmn and .form.json files (a folder means all of them)."""
+    """Deploy .bpmn, .dmn, .form.json and .service.json files (a folder means all of them)."""
     files = collect_model_files(paths)
     if not files:
-        fail("no .bpmn, .dmn or .form.json files found")
+        fail("no .bpmn, .dmn, .form.json or .service.json files found")
     with session_scope() as session:
         try:
             results = execute(session, Deploy(files, source="cli"), SYSTEM_ACTOR)
@@ -254,7 +255,7 @@ def user_token(username: str, days: int | None) -> None:
 )
 def demo(customers: int, orders: int) -> None:
     """Load the demo world; running it again adds nothing it already has."""
-    from aftersales.demo_world import Size
+    from aftersales.demo.world import Size
 
     from .demo import load_demo
 

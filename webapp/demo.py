@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import generate_password_hash
 
 import forms
-from aftersales import demo_orders, demo_world
+from aftersales.demo import orders as demo_orders
+from aftersales.demo import world as demo_world
 from engine.commands import (
     Complete,
     CorrelateMessage,
@@ -157,9 +158,9 @@ SAMPLES = [
 
 
 def demo_files() -> list[tuple[str, bytes]]:
-    """The BPMN, DMN and form files a fresh installation deploys."""
+    """The BPMN, DMN, form and service-type files a fresh installation deploys."""
     paths = sorted(BPMN_DIR.glob("*.bpmn")) + sorted(BPMN_DIR.glob("*.dmn"))
-    paths += sorted(FORMS_DIR.glob("*.form.json"))
+    paths += sorted(FORMS_DIR.glob("*.form.json")) + sorted(BPMN_DIR.glob("*.service.json"))
     return [(str(p), p.read_bytes()) for p in paths]
 
 

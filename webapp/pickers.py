@@ -11,7 +11,8 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from aftersales import customers, products
+from aftersales.customers import service as customers
+from aftersales.products import service as products
 from engine import scope
 from engine.identity import Actor
 from engine.models import OrgUnit, User

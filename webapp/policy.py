@@ -25,7 +25,8 @@ from blinker import Namespace
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
-from aftersales import knowledge, settings
+from aftersales.knowledge import service as knowledge
+from aftersales.settings import service as settings
 from engine.identity import Actor
 
 log = logging.getLogger(__name__)

@@ -54,6 +54,9 @@ class StartInstance:
     on_created: Callable[[ProcessInstance], None] | None = None
     """Called with the new instance before its first steps run: a domain command links its
     record to the instance here, so the operations of those steps find their case."""
+    permitted: bool = False
+    """Set only by a domain command that has decided itself who may start (a service type's
+    ``open``): the lanes and grants are then not asked; what no one may start stays refused."""
 
     def execute(self, context: CommandContext) -> ProcessInstance:
         session = context.session
@@ -63,7 +66,7 @@ class StartInstance:
         if definition is None:
             which = f" version {self.version}" if self.version else ""
             raise NotFound(f"process {self.process_key!r}{which} is not deployed")
-        require_startable(context, definition, self.via)
+        require_startable(context, definition, self.via, permitted=self.permitted)
         if definition.start_form_key:
             version = task_forms.current_version(session, definition.start_form_key)
             errors = task_forms.field_errors(
@@ -82,10 +85,14 @@ class StartInstance:
         return instance
 
 
-def require_startable(context: CommandContext, definition: ProcessDefinition, via: str) -> None:
+def require_startable(
+    context: CommandContext, definition: ProcessDefinition, via: str, *, permitted: bool = False
+) -> None:
     """Raise Forbidden, with the refusal's reason in its details, unless the actor may start
     ``definition`` this way."""
-    refusal = start_refusal(context.session, context.actor, definition, via=via)
+    refusal = start_refusal(
+        context.session, context.actor, definition, via=via, permitted=permitted
+    )
     if refusal is not None:
         raise Forbidden(refusal.message, {"reason": refusal.reason})
 

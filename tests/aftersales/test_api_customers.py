@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aftersales.customers import create_customer
+from aftersales.customers.service import create_customer
 
 
 def test_lookup_by_phone_answers_the_customer(api):
@@ -32,6 +32,8 @@ def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
         "bpmn/service_fee.dmn",
         "bpmn/visit_fee.dmn",
         "bpmn/dispatch.bpmn",
+        "bpmn/repair.service.json",
+        "forms/repair_request.form.json",
         "forms/phone_support.form.json",
     )
     response = api.post(
@@ -57,7 +59,12 @@ def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
 
 def test_an_order_with_a_bad_phone_is_refused_and_creates_nothing(api):
     api.deploy_paths(
-        "bpmn/repair.bpmn", "bpmn/service_fee.dmn", "bpmn/visit_fee.dmn", "bpmn/dispatch.bpmn"
+        "bpmn/repair.bpmn",
+        "bpmn/service_fee.dmn",
+        "bpmn/visit_fee.dmn",
+        "bpmn/dispatch.bpmn",
+        "bpmn/repair.service.json",
+        "forms/repair_request.form.json",
     )
     response = api.post(
         "/orders",

@@ -6,9 +6,10 @@ from datetime import date
 
 import pytest
 
-from aftersales.customers import create_customer, lookup, normalize_phone, search
-from aftersales.models import InstalledProduct, ProductCategory, ProductModel, ServiceOrder
-from aftersales.products import add_months, warranty_end
+from aftersales.customers.service import create_customer, lookup, normalize_phone, search
+from aftersales.orders.models import ServiceOrder
+from aftersales.products.models import InstalledProduct, ProductCategory, ProductModel
+from aftersales.products.service import add_months, warranty_end
 from engine.errors import InvalidInput
 from engine.identity import Actor
 
@@ -58,7 +59,9 @@ def chen(session):  # noqa: ANN001, ANN201
                 customer=customer,
                 description="不制冷",
             ),
-            ServiceOrder(number="R-0", type="installation", status="closed", customer=customer),
+            ServiceOrder(
+                number="R-0", type="installation", status="closed", is_open=False, customer=customer
+            ),
         ]
     )
     session.commit()

@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from aftersales.models import ServiceOrder
+from aftersales.orders.models import ServiceOrder
 from engine.models import utcnow
 from engine.scheduler import fire_due_timers
 from tests.aftersales.world import build

@@ -10,17 +10,12 @@ import pytest
 import sqlalchemy as sa
 
 import aftersales
-from aftersales.demo_world import Size
-from aftersales.models import (
-    CustomerAddress,
-    Engineer,
-    InstalledProduct,
-    KbArticle,
-    OutletProfile,
-    Part,
-    Praise,
-    ServiceOrder,
-)
+from aftersales.customers.models import CustomerAddress
+from aftersales.demo.world import Size
+from aftersales.knowledge.models import KbArticle
+from aftersales.orders.models import ServiceOrder
+from aftersales.outlets.models import Engineer, OutletProfile, Praise
+from aftersales.products.models import InstalledProduct, Part
 from engine.identity import ROLES
 from engine.models import HumanTask, OrgUnit, User, utcnow
 from forms.binding import install

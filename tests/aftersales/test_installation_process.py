@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from aftersales.customers import create_customer
-from aftersales.models import InstalledProduct, ServiceOrder
+from aftersales.customers.service import create_customer
+from aftersales.orders.models import ServiceOrder
+from aftersales.products.models import InstalledProduct
 from engine.models import Incident
 from tests.aftersales.world import SIGNATURE, build
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from aftersales import knowledge
-from aftersales.models import KbArticle, KbCategory, KbTerm
+from aftersales.knowledge import service as knowledge
+from aftersales.knowledge.models import KbArticle, KbCategory, KbTerm
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity import Actor
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aftersales import knowledge
+from aftersales.knowledge import service as knowledge
 from engine.identity import upsert_user
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from aftersales import settings
-from aftersales.models import Praise, ServiceOrder
-from aftersales.orders import get_order
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import get_order
+from aftersales.outlets.models import Praise
+from aftersales.settings import service as settings
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.models import Incident, OrgUnit, User
 from tests.aftersales.test_repair_process import field_work

@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 import time_machine
 
-from aftersales.models import KbArticle, ServiceOrder
+from aftersales.knowledge.models import KbArticle
+from aftersales.orders.models import ServiceOrder
 from engine.models import ProcessInstance, utcnow
 from engine.scheduler import fire_due_timers
 from tests.aftersales.world import REPORT, build

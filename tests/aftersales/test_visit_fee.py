@@ -7,8 +7,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from aftersales.geo import distance_km
-from aftersales.models import CustomerAddress, OutletProfile, ServiceOrder
+from aftersales.customers.models import CustomerAddress
+from aftersales.dispatch.geo import distance_km
+from aftersales.orders.models import ServiceOrder
+from aftersales.outlets.models import OutletProfile
 from engine.models import OrgUnit, ProcessInstance
 from tests.aftersales.world import REPORT, build
 

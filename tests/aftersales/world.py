@@ -11,15 +11,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from aftersales.customers import create_customer
-from aftersales.models import (
-    InstalledProduct,
-    OutletProfile,
-    ProductCategory,
-    ProductModel,
-    ServiceOrder,
-)
-from aftersales.orders import create_order
+from aftersales.customers.service import create_customer
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import create_order
+from aftersales.outlets.models import OutletProfile
+from aftersales.products.models import InstalledProduct, ProductCategory, ProductModel
 from engine.commands import Complete, Deploy, execute
 from engine.identity import SYSTEM_ACTOR, Actor, actor_for, upsert_user
 from engine.models import HumanTask, ProcessInstance
@@ -177,6 +173,7 @@ def build(factory: sessionmaker[Session]) -> World:
                 ROOT / "bpmn" / "consultation.bpmn",
                 ROOT / "bpmn" / "praise.bpmn",
                 *sorted((ROOT / "forms").glob("*.form.json")),
+                *sorted((ROOT / "bpmn").glob("*.service.json")),
             ]
         ]
         execute(session, Deploy(files), SYSTEM_ACTOR)

@@ -152,7 +152,7 @@ def serve(
 
 def load_bare_demo(database_url: str) -> None:
     """The demo organisation, users, processes, forms and sample instances (idempotent)."""
-    from aftersales.demo_world import bare
+    from aftersales.demo.world import bare
     from engine.db import make_engine, make_session_factory
     from webapp.demo import load_demo
 

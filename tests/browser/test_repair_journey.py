@@ -26,14 +26,9 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
-from aftersales.models import (
-    Customer,
-    CustomerAddress,
-    InstalledProduct,
-    ProductCategory,
-    ProductModel,
-    ServiceOrder,
-)
+from aftersales.customers.models import Customer, CustomerAddress
+from aftersales.orders.models import ServiceOrder
+from aftersales.products.models import InstalledProduct, ProductCategory, ProductModel
 from engine.models import HumanTask
 from webapp.demo import DEMO_PASSWORD
 

@@ -12,9 +12,10 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from aftersales.customers import create_customer
-from aftersales.models import InstalledProduct, ProductModel, ServiceOrder
-from aftersales.orders import create_order
+from aftersales.customers.service import create_customer
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import create_order
+from aftersales.products.models import InstalledProduct, ProductModel
 from engine.commands import Complete, Deploy, GrantStart, execute
 from engine.identity import SYSTEM_ACTOR, actor_for, issue_token
 from engine.models import HumanTask, OrgUnit, ProcessInstance, User

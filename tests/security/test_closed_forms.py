@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from aftersales.models import ServiceOrder
+from aftersales.orders.models import ServiceOrder
 from engine.commands import Deploy, execute
 from engine.identity import SYSTEM_ACTOR
 from engine.models import AuditEntry, HumanTask, ProcessInstance

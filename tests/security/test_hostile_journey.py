@@ -18,7 +18,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
-from aftersales.models import ServiceOrder
+from aftersales.orders.models import ServiceOrder
 from engine.commands import SetVariables, Suspend, execute
 from engine.identity import SYSTEM_ACTOR
 from engine.models import HumanTask

@@ -12,7 +12,7 @@ from io import BytesIO
 
 import sqlalchemy as sa
 
-from aftersales.models import ServiceOrder
+from aftersales.orders.models import ServiceOrder
 from engine.commands import MoveOrgUnit, execute
 from engine.identity import SYSTEM_ACTOR
 from engine.models import Incident, ProcessInstance
@@ -35,7 +35,7 @@ def rogue_process(params: str = "") -> bytes:
     <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="close" />
     <bpmn:serviceTask id="close" name="close">
       <bpmn:extensionElements>
-        <spiffworkflow:serviceTaskOperator id="close_order" resultVariable="closed">
+        <spiffworkflow:serviceTaskOperator id="credit_article" resultVariable="closed">
           <spiffworkflow:parameters>{params}</spiffworkflow:parameters>
         </spiffworkflow:serviceTaskOperator>
       </bpmn:extensionElements>

@@ -22,8 +22,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.routing import Rule
 
-from aftersales.demo_world import Size
-from aftersales.models import Customer, ServiceOrder
+from aftersales.customers.models import Customer
+from aftersales.demo.world import Size
+from aftersales.orders.models import ServiceOrder
 from engine.db import make_engine, make_session_factory
 from engine.identity import actor_for, issue_token
 from engine.models import (

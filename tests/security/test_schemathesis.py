@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from aftersales import knowledge
+from aftersales.knowledge import service as knowledge
 from engine.db import make_engine, make_session_factory
 from engine.identity import actor_for, issue_token, upsert_user
 from engine.models import Base

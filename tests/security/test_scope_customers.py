@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 
-from aftersales.models import Customer, ServiceOrder
-from engine.commands import GrantStart, execute
-from engine.identity import SYSTEM_ACTOR
+from aftersales.customers.models import Customer
+from aftersales.orders.models import ServiceOrder
 from engine.models import ProcessInstance
+from tests.helpers import redeploy_type
 from tests.ui.pages import World, post, text
 
 from .scope_world import (
@@ -257,8 +257,8 @@ def test_an_outlet_registers_a_new_caller_only_with_the_order_it_opens(world: Wo
 
 def test_an_outlet_that_may_not_open_the_order_registers_no_caller(world: World) -> None:
     deploy(world)
-    with world.session_factory() as session:  # the outlet's hotline may not open repairs
-        execute(session, GrantStart("repair", []), SYSTEM_ACTOR)
+    # the outlet's hotline may not open repairs
+    redeploy_type(world.session_factory, "repair", open={"roles": ["agent"], "groups": []})
     before = count(world, Customer)
     caller = {"name": "孙悦", "phone": "13912345678", **TIANHE, "type": "repair"}
     assert post(world.client("outlet2"), "/calls/customers", caller).status_code == 403

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from aftersales.models import ServiceOrder
+from aftersales.orders.models import ServiceOrder
 from engine.models import ProcessInstance
 from tests.conftest import BPMN_DIR
 from tests.ui.pages import World, post, text

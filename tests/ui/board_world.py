@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from werkzeug.security import generate_password_hash
 
-from aftersales.customers import create_customer
-from aftersales.orders import create_order
+from aftersales.customers.service import create_customer
+from aftersales.orders.service import create_order
 from engine.commands import Complete, execute
 from engine.identity import actor_for, upsert_user
 from engine.models import HumanTask, User

@@ -8,9 +8,10 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from aftersales.customers import create_customer
-from aftersales.models import Engineer, OutletProfile, ServiceOrder
-from aftersales.orders import create_order
+from aftersales.customers.service import create_customer
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import create_order
+from aftersales.outlets.models import Engineer, OutletProfile
 from engine.models import OrgUnit, ProcessInstance, User, utcnow
 
 from . import pages
@@ -178,7 +179,7 @@ def test_an_outlet_without_a_profile_says_so(world: World) -> None:
 def test_the_workload_counts_open_orders_as_the_board_does(world: World, orders: Orders) -> None:
     page = outlet_page(world, "outlet")
     board = text(world.client("outlet").get("/board?outlet=O-SH-PD"))
-    open_states = ("received", "dispatched", "accepted", "on_site", "reported", "reviewing")
+    open_states = ("received", "dispatched", "accepted", "on_site", "reviewing", "transferred")
     assert {s: counts(page)[s] for s in open_states} == {s: counts(board)[s] for s in open_states}
     assert counts(page)["open"] == str(sum(int(counts(board)[s]) for s in open_states))
     assert int(counts(page)["open"]) > 0
@@ -194,7 +195,7 @@ def test_the_callback_score_averages_the_latest_closed_orders(world: World, orde
             order = session.scalar(
                 sa.select(ServiceOrder).where(ServiceOrder.number == orders[key])
             )
-            order.status, order.closed_at = "closed", utcnow()
+            order.status, order.is_open, order.closed_at = "closed", False, utcnow()
             instance = session.get(ProcessInstance, order.process_instance_id)
             instance.org_path = path
             instance.variables = {**instance.variables, "survey_score": score}

@@ -42,8 +42,8 @@ def test_hq_sees_every_order_counted_per_status(world: World, orders: Orders) ->
         "dispatched": "3",
         "accepted": "2",
         "on_site": "1",
-        "reported": "0",
         "reviewing": "0",
+        "transferred": "0",
         "closed": "1",
     }
     assert listed(page) == set(orders.numbers.values())

@@ -9,20 +9,17 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from aftersales.customers import create_customer
-from aftersales.models import (
-    Customer,
-    CustomerPhone,
-    InstalledProduct,
-    ProductCategory,
-    ProductModel,
-    ServiceOrder,
-)
-from aftersales.orders import STARTABLE, create_order
-from engine.commands import Deploy, GrantStart, execute
+from aftersales.customers.models import Customer, CustomerPhone
+from aftersales.customers.service import create_customer
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import create_order
+from aftersales.orders.types import latest_types
+from aftersales.products.models import InstalledProduct, ProductCategory, ProductModel
+from engine.commands import Deploy, execute
 from engine.deployment import latest_definition
 from engine.identity import SYSTEM_ACTOR, actor_for
 from engine.models import OrgUnit, ProcessInstance, User
+from tests.helpers import redeploy_type
 
 from . import pages
 from .pages import World, field_block, flashes, post, text
@@ -46,6 +43,7 @@ def _deploy(world: World) -> None:
         for p in [
             *sorted((ROOT / "bpmn").glob("*.bpmn")),
             *sorted((ROOT / "forms").glob("*.form.json")),
+            *sorted((ROOT / "bpmn").glob("*.service.json")),
         ]
     ]
     with world.session_factory() as session:
@@ -125,11 +123,11 @@ def test_a_known_caller_shows_products_with_warranty_and_orders(world: World) ->
     assert f'href="/orders/{number}"' in page
     assert re.search(rf'data-order="{number}"\s+data-open', page)
     assert 'data-open-orders="1"' in page
-    assert "报修" in page and "已受理" in page  # type and status in Chinese
+    assert "维修单" in page and "已受理" in page  # type and status in Chinese
     # the request form offers the deployed types only and asks the knowledge base while typing
     form = page[page.index(f'data-request-form="{cid}"') :]
     with world.session_factory() as session:
-        deployed = {t for t in STARTABLE if latest_definition(session, t) is not None}
+        deployed = {t.key for t in latest_types(session) if latest_definition(session, t.process)}
     assert "repair" in deployed
     offered = set(re.findall(r'<option value="(\w+)"', form[: form.index('name="serial"')]))
     assert offered == deployed  # only the types whose process is deployed
@@ -251,8 +249,8 @@ def test_an_invalid_request_answers_422_and_creates_nothing(world: World) -> Non
 
 def test_a_user_who_may_not_start_the_process_gets_the_403_page(world: World) -> None:
     _deploy(world)
-    with world.session_factory() as session:  # the demo's hotline grant withdrawn
-        execute(session, GrantStart("repair", []), SYSTEM_ACTOR)
+    # the outlet's hotline may no longer open repairs
+    redeploy_type(world.session_factory, "repair", open={"roles": ["agent"], "groups": []})
     cid = _customer(world)
     before = _count(world, ServiceOrder)
     response = post(  # the outlet found the caller on its hotline, but may not open repairs

@@ -9,7 +9,8 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from aftersales.models import Praise, ServiceOrder
+from aftersales.orders.models import ServiceOrder
+from aftersales.outlets.models import Praise
 from engine.models import HumanTask, utcnow
 
 from . import pages

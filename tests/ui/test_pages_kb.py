@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aftersales import knowledge
+from aftersales.knowledge import service as knowledge
 from engine.identity import Actor, upsert_user
 
 from . import pages

@@ -58,8 +58,8 @@ def test_a_designer_opens_the_modeler_with_the_file_and_the_choices(world: World
     page = text(response)
     assert embedded(page, "source") == source(world, 1)
     operations = {o["name"]: o for o in embedded(page, "operations")}
-    assert operations["set_order_status"]["params"] == ["status"]
-    assert "close_order" in operations
+    assert operations["credit_article"]["params"] == ["kb_article_id"]
+    assert "verify_order" in operations
     choices = embedded(page, "choices")
     assert {"service_fee", "visit_fee_standard"} <= {d["id"] for d in choices["decisions"]}
     assert "work_report" in choices["forms"] and "survey:repair" in choices["forms"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aftersales import settings
+from aftersales.settings import service as settings
 
 from . import pages
 from .pages import post, text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from aftersales.customers import lookup
+from aftersales.customers.service import lookup
 
 from ..extensions import db
 from . import bp

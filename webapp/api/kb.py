@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from aftersales import knowledge
+from aftersales.knowledge import service as knowledge
 
 from ..extensions import db
 from . import bp

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from aftersales.orders import STARTABLE, create_order, get_order, order_json
+from aftersales.orders.service import create_order, get_order, order_json
+from aftersales.orders.types import KEY
 
 from ..extensions import db
 from . import bp
 from .auth import current_actor
 from .declare import operation
 from .instances import COMMAND_ERRORS
-from .schemas import ID, ORDER_NUMBER, nullable, one_of, ref, text
+from .schemas import ID, ORDER_NUMBER, nullable, ref, text
 
 ADDRESS = {
     "type": "object",
@@ -42,13 +43,23 @@ NEW_CUSTOMER = {
         "required": ["type"],
         "additionalProperties": False,
         "properties": {
-            "type": one_of(*STARTABLE),
+            "type": {
+                "type": "string",
+                "pattern": KEY.pattern,
+                "maxLength": 40,
+                "description": "a deployed service type's key (GET /api/v1/service-types)",
+            },
             "customer_id": nullable(ID),
             "caller_phone": nullable(text(40)),
             "customer": NEW_CUSTOMER,
             "serial": nullable(text(40)),
             "model": nullable(text(40)),
             "description": nullable(text(4000)),
+            "data": {
+                "type": ["object", "null"],
+                "maxProperties": 200,
+                "description": "the type's start form's fields (422 with field errors)",
+            },
         },
         "description": "give customer_id or customer; an outlet opening an order for a "
         "caller outside its scope gives the phone it found them by as caller_phone",

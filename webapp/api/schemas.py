@@ -189,7 +189,7 @@ COMPONENTS["Order"] = _obj(
     process_instance_id=_INT_OR_NULL,
     process_status=_STR_OR_NULL,
     current_activities={"type": ["array", "null"], "items": _STR},
-    customer=ref("CustomerSummary"),
+    customer={"anyOf": [ref("CustomerSummary"), {"type": "null"}]},
     timeline={
         "type": "array",
         "items": _obj(

@@ -14,16 +14,15 @@ from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from aftersales import board
-from aftersales.models import ORDER_TYPES
-from aftersales.orders import STATES
+from aftersales.orders import board as board
+from aftersales.orders import types as service_types
 from engine.identity import Actor
 from engine.models import utcnow
 
 from ..extensions import db
 from ..policy import SERVICE_STAFF
 from . import bp
-from .call_pages import status_labels, type_labels
+from .service_types import board_statuses, status_labels, type_labels
 
 PER_PAGE = 30
 
@@ -77,8 +76,10 @@ def dispatch_board():  # noqa: ANN201
     # a code outside the viewer's scope is refused exactly like one that does not exist
     center = _choice("center", list(center_paths))
     outlet = _choice("outlet", list(outlet_paths))
-    status = _choice("status", STATES)
-    kind = _choice("type", ORDER_TYPES)
+    specs = service_types.latest_types(db.session)
+    kind = _choice("type", [t.key for t in specs])
+    statuses = board_statuses([t for t in specs if kind in (None, t.key)])
+    status = _choice("status", [s.key for s in statuses])
     start, end = _day("from"), _day("to")
     page = request.args.get("page", 1, type=int) or 1
     if page < 1 or page > 100_000:
@@ -99,7 +100,8 @@ def dispatch_board():  # noqa: ANN201
     rows = board.board_rows(
         db.session, actor, flt, offset=(page - 1) * PER_PAGE, limit=PER_PAGE, now=now
     )
-    columns = [s for s in STATES if s != "cancelled" or counts.get(s)]
+    first_finals = {next((s.key for s in t.statuses if s.final), None) for t in specs}
+    columns = [s.key for s in statuses if not s.final or s.key in first_finals or counts.get(s.key)]
     selected = {
         "center": center or "",
         "outlet": outlet or "",
@@ -125,8 +127,8 @@ def dispatch_board():  # noqa: ANN201
         outlets=outlets,
         selected=selected,
         board_url=board_url,
-        statuses=status_labels(),
-        types=type_labels(),
-        order_types=ORDER_TYPES,
+        statuses=status_labels(db.session),
+        types=type_labels(db.session),
+        order_types=[t.key for t in specs],
         age=lambda created: age_text(created, now),
     )

@@ -17,46 +17,24 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from aftersales import customers as caller
-from aftersales.customers import OPEN_STATES
-from aftersales.models import Customer, KbArticle, ServiceOrder
-from aftersales.orders import STARTABLE, create_order, get_order
+from aftersales.customers import service as caller
+from aftersales.customers.models import Customer
+from aftersales.knowledge.models import KbArticle
+from aftersales.orders import types as service_types
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import create_order, get_order
 from engine import queries
-from engine.deployment import latest_definition
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
 from ..extensions import db
 from . import bp
+from .service_types import deployable, openable, order_steps, status_labels, type_labels
 
 INCOMING_ORDERS = 50  # orders shown per caller on the incoming page; the rest on the customer page
 PER_PAGE = 20
-STEPS = ("received", "dispatched", "accepted", "on_site", "reported", "reviewing", "closed")
 ADDRESS_FIELDS = ("province", "city", "district", "street")
 QUERY_MAX = 40
-
-
-def type_labels() -> dict[str, str]:
-    return {
-        "repair": _("Repair"),
-        "installation": _("Installation"),
-        "consultation": _("Consultation"),
-        "praise": _("Praise"),
-        "complaint": _("Complaint"),
-    }
-
-
-def status_labels() -> dict[str, str]:
-    return {
-        "received": _("Received"),
-        "dispatched": _("Dispatched"),
-        "accepted": _("Accepted"),
-        "on_site": _("On site"),
-        "reported": _("Reported"),
-        "reviewing": _("Reviewing"),
-        "closed": _("Closed"),
-        "cancelled": _("Cancelled"),
-    }
 
 
 def level_labels() -> dict[str, str]:
@@ -69,12 +47,22 @@ def level_labels() -> dict[str, str]:
 
 
 def _labels() -> dict[str, Any]:
-    return {"types": type_labels(), "statuses": status_labels(), "levels": level_labels()}
+    return {
+        "types": type_labels(db.session),
+        "statuses": status_labels(db.session),
+        "levels": level_labels(),
+    }
 
 
 def deployed_types() -> list[str]:
-    """The request types whose process is deployed, in the order agents pick them."""
-    return [t for t in STARTABLE if latest_definition(db.session, t) is not None]
+    """The keys of the types the user may open, in the order agents pick them."""
+    return [t.key for t in openable(db.session, current_user.actor)]
+
+
+def known_type(key: str) -> bool:
+    """A type that exists and whose process is deployed; whether the user may open it is
+    the command's to say (403), not a field error."""
+    return key in {t.key for t in deployable(db.session)}
 
 
 def _visible_orders(customer_ids: list[int]) -> sa.Select:
@@ -85,7 +73,7 @@ def _order_counts(customer_ids: list[int]) -> dict[int, tuple[int, int]]:
     """customer id -> (orders, open orders) the user may see."""
     if not customer_ids:
         return {}
-    opened = sa.func.sum(sa.case((ServiceOrder.status.in_(OPEN_STATES), 1), else_=0))
+    opened = sa.func.sum(sa.case((ServiceOrder.is_open, 1), else_=0))
     query = (
         _visible_orders(customer_ids)
         .with_only_columns(ServiceOrder.customer_id, sa.func.count(), opened)
@@ -262,7 +250,7 @@ def _new_caller_with_order():  # noqa: ANN202
     values = {k: _clean(form.get(k), 200) for k in ("name", "phone", *ADDRESS_FIELDS)}
     values.update(type=(form.get("type") or "").strip(), description=form.get("description") or "")
     errors = _customer_errors(values)
-    if values["type"] not in deployed_types():
+    if not known_type(values["type"]):
         errors["type"] = REQUEST_ERRORS["type"]()
     if not errors:
         body = {
@@ -306,7 +294,7 @@ def new_request():  # noqa: ANN201
         db.session, current_user.actor, form.get("customer_id", type=int), lookup_phone
     )
     errors: dict[str, str] = {}
-    if values["type"] not in deployed_types():
+    if not known_type(values["type"]):
         errors["type"] = REQUEST_ERRORS["type"]()
     else:
         body = {
@@ -380,7 +368,13 @@ def order_page(number: str):  # noqa: ANN201
     article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
     history = queries.history_of(db.session, instance.id) if instance is not None else []
     tasks = queries.open_tasks_of(db.session, instance.id) if instance is not None else []
-    step = STEPS.index(order.status) if order.status in STEPS else -1
+    steps = [
+        s.key
+        for s in order_steps(
+            service_types.get_type(db.session, order.type, order.type_version), order.status
+        )
+    ]
+    step = steps.index(order.status) if order.status in steps else -1
     return render_template(
         "orders/order.html",
         order=order,
@@ -391,8 +385,8 @@ def order_page(number: str):  # noqa: ANN201
         history=history,
         names=queries.activity_names(db.session, instance.definition_id) if instance else {},
         tasks=[t for t in tasks if current_user.actor.sees(t.org_path)],
-        steps=STEPS,
+        steps=steps,
         step=step,
-        is_open=order.status in OPEN_STATES,
+        is_open=order.is_open,
         labels=_labels(),
     )

@@ -15,8 +15,8 @@ from flask import render_template
 from flask_babel import format_datetime, get_timezone
 from flask_login import current_user
 
-from aftersales import board
-from aftersales.models import Praise
+from aftersales.orders import board as board
+from aftersales.outlets.models import Praise
 
 from ..extensions import db
 from . import bp

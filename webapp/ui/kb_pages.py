@@ -7,7 +7,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from aftersales import knowledge
+from aftersales.knowledge import service as knowledge
 from engine.errors import EngineError, NotFound
 
 from ..extensions import db

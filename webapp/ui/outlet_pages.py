@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
-from aftersales import board
-from aftersales.customers import OPEN_STATES
-from aftersales.models import OutletProfile
-from aftersales.outlets import (
+from aftersales.orders import board
+from aftersales.orders import types as service_types
+from aftersales.outlets.models import OutletProfile
+from aftersales.outlets.service import (
     PER_PAGE,
     PRAISE_PER_PAGE,
     RECENT_CLOSED,
@@ -36,7 +36,7 @@ from ..extensions import db
 from ..i18n import current_locale
 from ..policy import SERVICE_STAFF
 from . import bp
-from .call_pages import status_labels
+from .service_types import board_statuses, status_labels
 
 
 @bp.app_template_global("may_see_outlets")
@@ -106,7 +106,8 @@ def outlet_page(code: str):  # noqa: ANN201
     profile = db.session.get(OutletProfile, unit.id)
     center = db.session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
     counts = board.status_counts(db.session, actor, board.BoardFilter(outlet_path=unit.path))
-    workload = {s: counts.get(s, 0) for s in OPEN_STATES}
+    working = board_statuses(service_types.latest_types(db.session))
+    workload = {s.key: counts.get(s.key, 0) for s in working if not s.final}
     praise_total = praise_count(db.session, unit)
     return render_template(
         "outlets/outlet.html",
@@ -132,5 +133,5 @@ def outlet_page(code: str):  # noqa: ANN201
         praise_total=praise_total,
         page=page,
         per_page=PRAISE_PER_PAGE,
-        statuses=status_labels(),
+        statuses=status_labels(db.session),
     )

@@ -6,7 +6,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from aftersales import settings
+from aftersales.settings import service as settings
 from engine.errors import InvalidInput
 
 from ..extensions import db

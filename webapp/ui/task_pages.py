@@ -7,7 +7,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from aftersales.case_context import CASE_CONTEXT
+from aftersales.orders.case_context import CASE_CONTEXT
 from engine import queries, scope
 from engine.commands import AddComment, Assign, Claim, Unclaim, execute
 from engine.errors import Conflict, InvalidInput

@@ -18,21 +18,15 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from aftersales.customers.models import Customer
+from aftersales.knowledge.models import KbArticle, KbCategory
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import create_order
+from aftersales.outlets.models import Engineer, OutletProfile
+from aftersales.products.models import InstalledProduct, Part
 from engine.commands import Complete, execute
 from engine.identity import Actor, actor_for
 from engine.models import HumanTask, OrgUnit, ProcessInstance, User, clock_set_to, utcnow
-
-from .models import (
-    Customer,
-    Engineer,
-    InstalledProduct,
-    KbArticle,
-    KbCategory,
-    OutletProfile,
-    Part,
-    ServiceOrder,
-)
-from .orders import create_order
 
 SIGNATURE = (
     "data:image/png;base64,"

@@ -8,10 +8,9 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from aftersales.customers.service import customer_visible
+from aftersales.products.models import InstalledProduct, ProductModel
 from engine.identity import Actor
-
-from .customers import customer_visible
-from .models import InstalledProduct, ProductModel
 
 
 def add_months(start: date, months: int) -> date:

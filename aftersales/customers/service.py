@@ -28,18 +28,18 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from aftersales.customers.models import Customer, CustomerAddress, CustomerPhone
+from aftersales.orders.models import ServiceOrder
+from aftersales.products.models import InstalledProduct
 from engine import scope
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity import Actor
 from engine.models import ProcessInstance
 
-from .models import Customer, CustomerAddress, CustomerPhone, InstalledProduct, ServiceOrder
-
 CALL_CENTER_ROLES = frozenset({"agent", "team_lead"})
 HOTLINE_ROLES = frozenset({"outlet_manager"})
 
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-OPEN_STATES = ("received", "dispatched", "accepted", "on_site", "reported", "reviewing")
 RECENT_ORDERS = 50
 
 
@@ -214,7 +214,7 @@ def order_view(order: ServiceOrder) -> dict[str, Any]:
         "number": order.number,
         "type": order.type,
         "status": order.status,
-        "open": order.status in OPEN_STATES,
+        "open": order.is_open,
         "created_at": order.created_at.isoformat() + "Z",
         "process_instance_id": order.process_instance_id,
         "description": order.description,
@@ -253,7 +253,7 @@ def customer_view(customer: Customer, orders: list[ServiceOrder], today: date) -
         **customer_summary(customer),
         "products": [product_view(p, today) for p in customer.products],
         "orders": [order_view(o) for o in orders],
-        "open_orders": sum(1 for o in orders if o.status in OPEN_STATES),
+        "open_orders": sum(1 for o in orders if o.is_open),
     }
 
 

@@ -7,10 +7,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from aftersales.settings.models import AppSetting
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity import Actor
-
-from .models import AppSetting
 
 
 @dataclass(frozen=True)

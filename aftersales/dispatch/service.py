@@ -14,10 +14,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from aftersales.orders.models import ServiceOrder
+from aftersales.outlets.models import OutletProfile
 from engine.models import OrgUnit, ProcessInstance
-
-from .customers import OPEN_STATES
-from .models import OutletProfile, ServiceOrder
 
 
 @dataclass(frozen=True)
@@ -63,7 +62,7 @@ def candidates(
             .join(ServiceOrder, ServiceOrder.process_instance_id == ProcessInstance.id)
             .where(
                 ProcessInstance.org_path.in_([u.path for u, _, _ in served]),
-                ServiceOrder.status.in_(OPEN_STATES),
+                ServiceOrder.is_open,
             )
             .group_by(ProcessInstance.org_path)
         ).all()

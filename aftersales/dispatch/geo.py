@@ -12,9 +12,10 @@ from math import asin, cos, radians, sin, sqrt
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from aftersales.customers.models import CustomerAddress
+from aftersales.orders.models import ServiceOrder
+from aftersales.outlets.models import OutletProfile
 from engine.models import OrgUnit, ProcessInstance
-
-from .models import CustomerAddress, OutletProfile, ServiceOrder
 
 EARTH_RADIUS_KM = 6371.0088
 

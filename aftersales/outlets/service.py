@@ -9,13 +9,13 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from aftersales.orders.models import ServiceOrder
+from aftersales.outlets.models import Engineer, OutletProfile, Praise
+from aftersales.products.models import ProductCategory
 from engine import scope
 from engine.identity import Actor
 from engine.models import OrgUnit, ProcessInstance, User
 from engine.queries import instance_visible
-
-from .customers import OPEN_STATES
-from .models import Engineer, OutletProfile, Praise, ProductCategory, ServiceOrder
 
 PER_PAGE = 50  # outlets per list page
 PRAISE_PER_PAGE = 20
@@ -85,7 +85,7 @@ def outlet_rows(session: Session, actor: Actor, units: list[OrgUnit]) -> list[Ou
             .join(ProcessInstance, ProcessInstance.id == ServiceOrder.process_instance_id)
             .where(
                 ProcessInstance.org_path.in_([u.path for u in units]),
-                ServiceOrder.status.in_(OPEN_STATES),
+                ServiceOrder.is_open,
                 instance_visible(actor),
             )
             .group_by(ProcessInstance.org_path)

@@ -15,13 +15,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
+from aftersales.customers.models import Customer
+from aftersales.orders.models import ServiceOrder
 from engine import scope
 from engine.identity import Actor
 from engine.models import HumanTask, OrgUnit, ProcessInstance
 from engine.org import subtree
 from engine.queries import instance_visible
-
-from .models import Customer, ServiceOrder
 
 # the tasks an engineer does on site, in any process; the BPMN assigns them to the engineer
 FIELD_TASKS = ("check_in", "work_report", "rework", "install_report")
@@ -116,7 +116,7 @@ def board_rows(
             outlet.name,
             overdue,
         )
-        .join(Customer, Customer.id == ServiceOrder.customer_id)
+        .outerjoin(Customer, Customer.id == ServiceOrder.customer_id)
         .outerjoin(
             outlet, sa.and_(outlet.path == ProcessInstance.org_path, outlet.kind == "outlet")
         )

@@ -25,10 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from aftersales.knowledge.models import KbArticle, KbArticleModel, KbCategory, KbTerm
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity import Actor
-
-from .models import KbArticle, KbArticleModel, KbCategory, KbTerm
 
 EDITOR_ROLE = "knowledge_editor"
 TITLE_MAX, BODY_MAX, CATEGORY_MAX, MODEL_MAX, MODELS_MAX = 200, 20000, 80, 40, 50

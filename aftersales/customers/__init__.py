@@ -1,0 +1,1 @@
+"""Customers: who calls, their phones and addresses, and who may see them."""

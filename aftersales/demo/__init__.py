@@ -1,0 +1,1 @@
+"""Demo content for a believable world: organisation, people, customers, articles, orders."""

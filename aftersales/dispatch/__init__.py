@@ -1,0 +1,1 @@
+"""Dispatch: which outlet serves a job, and how far it travels."""

@@ -1,0 +1,1 @@
+"""The knowledge base: articles, their search, and what solved a call."""

@@ -1,0 +1,1 @@
+"""Service orders: one generic case whatever its type; the types themselves are data."""

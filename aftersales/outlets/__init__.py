@@ -1,0 +1,1 @@
+"""Outlets: their service profiles, engineers, workload and the praise they earn."""

@@ -1,0 +1,1 @@
+"""Product categories and models, the installed base and its warranty, parts."""

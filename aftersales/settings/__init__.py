@@ -1,0 +1,1 @@
+"""Values a role may change in the UI (the callback threshold)."""
