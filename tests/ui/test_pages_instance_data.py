@@ -141,6 +141,10 @@ def test_each_variable_has_a_field_of_its_kind(world: World) -> None:
     assert form.controls["value.callback"] == ("textarea", "null")
     assert form.controls["value.history"] == ("textarea", "第一次：不制冷\r\n第二次：漏水")
     page = page_of(world, target)
+    editor = page[
+        page.index("data-edit-variables") : page.index("</form>", page.index("data-edit-variables"))
+    ]
+    assert "field-error" not in editor and "aria-invalid" not in editor  # nothing refused yet
     kinds = {name: field_block(page, name) for name in DATA}
     assert "文本" in kinds["note"] and "数字" in kinds["visits"] and "是/否" in kinds["paid"]
     assert "JSON" in kinds["parts"]
