@@ -8,6 +8,9 @@ gitignored. Standard library only, so it runs before the project is pip-installe
     python3 scripts/vendor_assets.py [--check]
 
 ``--check`` copies nothing and exits 1 when a vendored file is missing or differs.
+
+The ES modules of ``webapp/assets.py``'s ``ES_MODULES`` are written with their imports linked
+to each other (``linked_module`` there says why); the check compares them as linked.
 """
 
 from __future__ import annotations
@@ -33,18 +36,37 @@ def _load_manifest():  # noqa: ANN202
     return module
 
 
-FILES = _load_manifest().FILES
+_MANIFEST = _load_manifest()
+FILES = _MANIFEST.FILES
+ES_MODULES = _MANIFEST.ES_MODULES
+
+
+def _linked(node_modules: Path, source: str) -> str:
+    try:
+        return _MANIFEST.linked_module(source, (node_modules / source).read_text("utf-8"))
+    except _MANIFEST.UnlinkedImport as exc:
+        raise SystemExit(
+            f"error: {exc}; add that package to ES_MODULES in webapp/assets.py"
+        ) from None
 
 
 def stale(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[str]:
     """Names under ``vendor`` that are missing or differ from their node_modules source."""
-    return [
+    copied = [
         name
         for source, name in FILES.items()
         if not (vendor / name).is_file()
         or not (node_modules / source).is_file()
         or not filecmp.cmp(node_modules / source, vendor / name, shallow=False)
     ]
+    linked = [
+        name
+        for source, name in ES_MODULES.items()
+        if not (vendor / name).is_file()
+        or not (node_modules / source).is_file()
+        or (vendor / name).read_text("utf-8") != _linked(node_modules, source)
+    ]
+    return copied + linked
 
 
 def copy(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[Path]:
@@ -53,7 +75,7 @@ def copy(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[Path]
             f"error: {node_modules} does not exist; run `npm ci --no-audit --no-fund` "
             "in the repository root first"
         )
-    missing = [s for s in FILES if not (node_modules / s).is_file()]
+    missing = [s for s in [*FILES, *ES_MODULES] if not (node_modules / s).is_file()]
     if missing:
         raise SystemExit(
             "error: not in node_modules: "
@@ -66,6 +88,11 @@ def copy(node_modules: Path = NODE_MODULES, vendor: Path = VENDOR) -> list[Path]
         target = vendor / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(node_modules / source, target)
+        written.append(target)
+    for source, name in ES_MODULES.items():
+        target = vendor / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(_linked(node_modules, source), "utf-8")
         written.append(target)
     return written
 

@@ -144,7 +144,7 @@ def test_the_wheel_carries_templates_translations_migrations_processes_forms_and
     )
     assert (installed / "webapp/translations/zh/LC_MESSAGES/messages.po").is_file()
     assert not [
-        n for n in assets.FILES.values() if not (installed / "webapp/static/vendor" / n).is_file()
+        n for n in assets.served() if not (installed / "webapp/static/vendor" / n).is_file()
     ]
 
 

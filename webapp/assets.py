@@ -6,10 +6,18 @@ from this file by its path, so it runs before the project is installed) and are 
 a package built from a tree where nobody ran npm has none: the app then refuses to start and
 names the commands that build them, instead of serving pages whose scripts are missing.
 Standard library only.
+
+Most files are copied as they are (``FILES``). The ES modules in ``ES_MODULES`` are copied
+with their imports linked: a browser resolves no bare name such as ``'min-dash'`` without an
+import map, and an import map is inline script, which the pages' Content-Security-Policy does
+not run; so each bare import becomes the relative path of that package's vendored module,
+which the policy allows like any script of this site (``linked_module``).
 """
 
 from __future__ import annotations
 
+import posixpath
+import re
 from pathlib import Path
 
 VENDOR = Path(__file__).resolve().parent / "static" / "vendor"
@@ -54,6 +62,60 @@ FILES = {
     },
 }
 
+# ES modules (source under node_modules -> name under static/vendor), imports linked.
+# bpmn-auto-layout draws a process deployed without a diagram layout (no bpmndi section);
+# the others are what it imports (bpmn-js bundles its own copies, which it does not export).
+ES_MODULES = {
+    "bpmn-auto-layout/dist/index.js": "bpmn-auto-layout/bpmn-auto-layout.js",
+    "bpmn-moddle/dist/index.js": "bpmn-auto-layout/bpmn-moddle.js",
+    "moddle/dist/index.js": "bpmn-auto-layout/moddle.js",
+    "moddle-xml/dist/index.js": "bpmn-auto-layout/moddle-xml.js",
+    "saxen/dist/index.js": "bpmn-auto-layout/saxen.js",
+    "min-dash/dist/index.js": "bpmn-auto-layout/min-dash.js",
+}
+FILES.update(
+    {
+        f"{package}/LICENSE": f"bpmn-auto-layout/{package}.LICENSE.txt"
+        for package in ("bpmn-moddle", "moddle", "moddle-xml", "saxen", "min-dash")
+    }
+)
+
+# `import x from 'pkg'`, `export * from "pkg"`, `import 'pkg'`: a specifier that is not a path
+_BARE_IMPORT = re.compile(r"""(\b(?:from|import)\s*)(['"])(@?[a-z0-9][\w.-]*(?:/[\w.-]+)*)\2""")
+_SOURCE_MAP = re.compile(r"^//# sourceMappingURL=.*$", re.MULTILINE)
+
+
+class UnlinkedImport(ValueError):
+    """An ES module imports a package that ``ES_MODULES`` does not vendor."""
+
+
+def _package(source: str) -> str:
+    parts = source.split("/")
+    return "/".join(parts[:2]) if source.startswith("@") else parts[0]
+
+
+def linked_module(source: str, text: str) -> str:
+    """The ES module ``source`` (its text) as served: each bare import made the relative path
+    of the vendored module of that package, and the source-map comment dropped (the maps
+    are not vendored). Raises UnlinkedImport for a package that is not vendored."""
+    name = ES_MODULES[source]
+    vendored = {_package(s): n for s, n in ES_MODULES.items()}
+
+    def link(match: re.Match[str]) -> str:
+        keyword, quote, specifier = match.groups()
+        target = vendored.get(specifier)
+        if target is None:
+            raise UnlinkedImport(f"{source} imports {specifier!r}, which is not vendored")
+        path = posixpath.relpath(target, posixpath.dirname(name))
+        return f"{keyword}{quote}{path if path.startswith('.') else './' + path}{quote}"
+
+    return _SOURCE_MAP.sub("", _BARE_IMPORT.sub(link, text))
+
+
+def served() -> list[str]:
+    """Every name under ``static/vendor`` the pages use, copied or linked."""
+    return [*FILES.values(), *ES_MODULES.values()]
+
 
 class MissingAssets(RuntimeError):
     """The package was built without its front-end files."""
@@ -62,7 +124,7 @@ class MissingAssets(RuntimeError):
 def missing(vendor: Path | None = None) -> list[str]:
     """Names under ``vendor`` (the package's own by default) that the pages need and lack."""
     vendor = vendor or VENDOR
-    return sorted(name for name in FILES.values() if not (vendor / name).is_file())
+    return sorted(name for name in served() if not (vendor / name).is_file())
 
 
 def require(vendor: Path | None = None) -> None:

@@ -4,7 +4,8 @@ The designer opens a process in the modeler (bpmn-js with our own properties pan
 static/js/modeler.js), selects the visit task on the canvas, renames it and changes how it is
 handled in the panel, and deploys: the next version's page draws the new name and the deployed
 file carries the new properties. The files we ship (repair, dispatch) go through bpmn-js and back
-without losing a spiffworkflow extension, and still deploy. A file without a diagram says so.
+without losing a spiffworkflow extension, and still deploy. (A file without a diagram is laid
+out automatically: test_auto_layout.py.)
 
 These tests deploy new versions of the demo processes, so they run against a server and database
 of their own (the ``live_server`` fixture below overrides conftest's for this module): the other
@@ -22,12 +23,10 @@ from lxml import etree
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from engine.commands import Deploy, execute
 from engine.db import make_engine, make_session_factory
-from engine.identity import SYSTEM_ACTOR
 from engine.models import ProcessDefinition
 
-from .conftest import ROOT, LiveServer, serve
+from .conftest import LiveServer, serve
 from .test_service_request_flow import log_in
 
 READY = "[data-modeler][data-modeler-ready=true]"
@@ -267,19 +266,6 @@ def test_a_refused_deploy_keeps_the_designers_work(page: Page, db: Session) -> N
     select(page, "accept_timeout")  # the page reopened the file as it was sent
     expect(field(page, "timerValue")).to_have_value("accept_limit +")
     assert latest(db, "dispatch").version == dispatch.version
-
-
-def test_a_file_without_a_diagram_says_so(page: Page, db: Session, live_server) -> None:  # noqa: ANN001
-    source = (ROOT / "tests" / "bpmn" / "exclusive.bpmn").read_bytes()  # no bpmndi at all
-    [deployed] = execute(db, Deploy([("exclusive.bpmn", source)]), SYSTEM_ACTOR)
-    key = deployed.key
-    log_in(page, "designer")
-    page.goto(f"/definitions/{key}/edit")
-    message = page.locator("[data-modeler-message]")
-    expect(message).to_be_visible()
-    expect(message).to_contain_text("此文件没有流程图布局")
-    expect(page.get_by_role("button", name="部署为新版本")).to_be_disabled()
-    expect(page.locator("[data-modeler]")).not_to_have_attribute("data-modeler-ready", "true")
 
 
 def test_an_engineer_has_no_modeler(page: Page, live_server) -> None:  # noqa: ANN001

@@ -1,5 +1,6 @@
 """An operator's actions on an instance page: edit data, move the token, migrate; each
-refused for the wrong role, on a stale page (409), and with bad input (nothing changes)."""
+refused for the wrong role, on a stale page (409), and with bad input (nothing changes).
+The data editor's fields and views are specified in test_pages_instance_data.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from engine.identity import SYSTEM_ACTOR
 from engine.models import ProcessInstance
 
 from . import pages
-from .pages import World, flashes, post, text
+from .pages import World, post, text
 
 world = pages.world  # the fixture: the demo world on SQLite and PostgreSQL
 DEMO = Path(__file__).resolve().parents[2] / "bpmn" / "demo_service_request.bpmn"
@@ -30,36 +31,6 @@ def suspended(world: World) -> ProcessInstance:
     target = instance(world)
     world.run(Suspend(target.id), "admin")
     return instance(world)
-
-
-def test_a_manager_changes_the_data_of_a_suspended_instance(world: World) -> None:
-    target = suspended(world)
-    client = world.client("manager")
-    response = post(
-        client,
-        f"/instances/{target.id}/variables",
-        {
-            "revision": str(target.revision),
-            "value.urgency": '"high"',
-            "new_name": "note",
-            "new_value": '"客户改约"',
-        },
-    )
-    assert response.status_code == 302
-    assert "已修改 note, urgency。" in flashes(text(client.get(response.headers["Location"])))
-    variables = instance(world).variables
-    assert (variables["urgency"], variables["note"]) == ("high", "客户改约")
-
-
-def test_data_that_is_not_json_is_refused_and_nothing_changes(world: World) -> None:
-    target = suspended(world)
-    response = post(
-        world.client("manager"),
-        f"/instances/{target.id}/variables",
-        {"revision": str(target.revision), "value.urgency": "high"},
-    )
-    assert response.status_code == 422
-    assert instance(world).variables["urgency"] == target.variables["urgency"]
 
 
 def test_a_running_instance_must_be_suspended_before_its_data_changes(world: World) -> None:

@@ -118,3 +118,52 @@ def test_suggestions_for_a_request(world: World) -> None:
     _article(world, "空调漏水", "排水管堵塞。")
     page = text(world.client("agent").get("/kb/suggest?model=KFR-35GW&description=内机漏水"))
     assert "data-kb-suggestions" in page and "空调漏水" in page
+
+
+def _long_description(length: int) -> str:
+    """A fault description as callers dictate it: the fault first, then the story, ``length``
+    characters in all (nine bytes each once percent-encoded in a URL)."""
+    story = "客户说昨天晚上开始滴水，地板湿了一片，已经关机，希望师傅尽快上门看看。"
+    text = "空调内机漏水，" + story * (length // len(story) + 1)
+    return text[:length]
+
+
+def _suggest_by_post(world: World, description: str, **headers: str):  # noqa: ANN202
+    """The request form's suggestion request: a form post with the CSRF header htmx sends."""
+    client = world.client("agent")
+    return client.post(
+        "/kb/suggest",
+        data={"model": "KFR-35GW", "description": description},
+        headers={"X-CSRFToken": pages.csrf(client, "/nowhere"), **headers},
+    )
+
+
+def test_suggestions_for_a_480_character_description_are_posted_and_found(world: World) -> None:
+    article_id = _article(world, "空调漏水", "排水管堵塞。")
+    description = _long_description(480)
+    response = _suggest_by_post(world, description)
+    assert response.status_code == 200
+    assert f'data-kb-result="{article_id}"' in text(response)
+
+
+def test_suggestions_for_a_4000_character_description_search_its_start(world: World) -> None:
+    article_id = _article(world, "空调漏水", "排水管堵塞。")
+    response = _suggest_by_post(world, _long_description(4000))
+    assert response.status_code == 200
+    assert f'data-kb-result="{article_id}"' in text(response)
+
+
+def test_a_suggestion_post_without_the_csrf_token_is_refused(world: World) -> None:
+    _article(world, "空调漏水", "排水管堵塞。")
+    response = world.client("agent").post(
+        "/kb/suggest", data={"model": "KFR-35GW", "description": "内机漏水"}
+    )
+    assert response.status_code == 400
+    assert "data-kb-suggestions" not in response.get_data(as_text=True)
+
+
+def test_short_suggestions_still_answer_a_get_with_the_old_parameter_names(world: World) -> None:
+    article_id = _article(world, "空调漏水", "排水管堵塞。")
+    client = world.client("agent")
+    page = text(client.get("/kb/suggest?product_model=KFR-35GW&fault_description=内机漏水"))
+    assert f'data-kb-result="{article_id}"' in page

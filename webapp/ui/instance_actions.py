@@ -8,7 +8,6 @@ drawn, the action answers 409 and changes nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import flash, redirect, render_template, request, url_for
@@ -30,11 +29,12 @@ from engine.commands import modification as migration
 from engine.deployment import find_definition
 from engine.errors import Conflict, InvalidInput, NotFound, StaleRevision
 from engine.models import Incident, ProcessInstance
-from engine.monitoring import versions_of
 
 from ..extensions import db
 from . import bp
+from .data_editor import JSON_VIEW, read_fields, read_json
 from .helpers import is_number
+from .instance_view import newer_versions, render_instance
 
 
 def _instance(instance_id: int) -> ProcessInstance:
@@ -96,35 +96,25 @@ def retry_incident(incident_id: int):  # noqa: ANN201
     return _back(instance_id)
 
 
-def _posted_variables(form: Any) -> dict[str, Any]:
-    """``value.NAME`` fields hold JSON; ``new_name``/``new_value`` add one variable."""
-    values: dict[str, Any] = {}
-    errors: dict[str, str] = {}
-    pairs = [(k[len("value.") :], v) for k, v in form.items() if k.startswith("value.")]
-    if (form.get("new_name") or "").strip():
-        pairs.append((form["new_name"].strip(), form.get("new_value") or ""))
-    for name, text in pairs:
-        try:
-            values[name] = json.loads(text)
-        except ValueError:
-            errors[name] = "not JSON"
-    if errors:
-        raise InvalidInput(
-            _('Write each value as JSON: 12, "text", true, null, [1, 2] or {"a": 1}.'),
-            errors,
-        )
-    return values
-
-
 @bp.post("/instances/<id:instance_id>/variables")
 def edit_variables(instance_id: int):  # noqa: ANN201
+    """Save the data editor (``webapp.ui.data_editor``): the typed fields, or the whole
+    object when ``view=json``. Only the variables whose value changed are set; a value that
+    cannot be read answers 422 with the page showing it and why, and changes nothing."""
     instance = _instance(instance_id)
     if instance.status not in ("suspended", "incident"):
         raise Conflict(_("Suspend the instance before you change its data."))
     revision = _revision()
-    posted = _posted_variables(request.form)
+    if revision != instance.revision:  # the command checks again, in its transaction
+        raise Conflict(_("The instance changed since you opened the page; reload it."))
     current = instance.variables or {}
-    changed = {k: v for k, v in posted.items() if k not in current or current[k] != v}
+    if request.form.get("view") == JSON_VIEW:
+        changed, editor = read_json(request.form.get("variables") or "", current)
+    else:
+        changed, editor = read_fields(request.form, current)
+    if editor.refused:
+        flash(_("Nothing was saved: correct the marked values."), "error")
+        return render_instance(instance, data=editor, status=422)
     if changed:
         _run(SetVariables(instance_id, changed, expected_revision=revision))
         flash(_("Changed %(names)s.", names=", ".join(sorted(changed))), "success")
@@ -149,25 +139,11 @@ def move_token(instance_id: int):  # noqa: ANN201
     return _back(instance_id)
 
 
-def move_targets(instance: ProcessInstance) -> dict[str, str]:
-    spec, _subprocesses = runtime.definition_spec(db.session, instance.definition_id)
-    return modification.activity_ids(spec)
-
-
 def posted_mapping(args: Any) -> dict[str, str]:
     """``map.OLD=NEW`` arguments: where a migration puts the tokens at OLD."""
     return {
         k[len("map.") :]: v.strip() for k, v in args.items() if k.startswith("map.") and v.strip()
     }
-
-
-def newer_versions(instance: ProcessInstance) -> list[int]:
-    """The versions of the instance's process it could migrate to, oldest first."""
-    return sorted(
-        v.definition.version
-        for v in versions_of(db.session, instance.process_key)
-        if v.definition.version > instance.process_version
-    )
 
 
 @bp.get("/instances/<id:instance_id>/migrate")

@@ -14,6 +14,8 @@ from ..extensions import db
 from . import bp
 
 FIELDS = ("title", "body", "category", "models")
+# how much of a fault description the suggestions search: its start names the fault
+SUGGEST_CHARS = 500
 
 
 def _article(article_id: int):  # noqa: ANN202
@@ -52,13 +54,24 @@ def kb_article(article_id: int):  # noqa: ANN201
     )
 
 
-@bp.get("/kb/suggest")
+@bp.route("/kb/suggest", methods=["GET", "POST"])
 def kb_suggest():  # noqa: ANN201
-    """Articles for a request being entered (``?model=&description=``), as an HTML fragment."""
-    model = (request.args.get("model") or request.args.get("product_model") or "").strip()
-    description = request.args.get("description") or request.args.get("fault_description") or ""
+    """Articles for a request being entered, as an HTML fragment.
+
+    The request form posts ``model`` and ``description`` (with the CSRF header htmx sends):
+    a fault description of a few hundred Chinese characters is nine bytes a character once
+    percent-encoded, so in a query string it outgrows the request line that gunicorn or a
+    proxy accepts and the suggestions answered 414. ``GET ?model=&description=`` stays for
+    links and short texts. Either way only the description's start is searched
+    (``SUGGEST_CHARS``), which bounds the work whatever length is sent.
+    """
+    values = request.form if request.method == "POST" else request.args
+    model = (values.get("model") or values.get("product_model") or "").strip()
+    description = (values.get("description") or values.get("fault_description") or "")[
+        :SUGGEST_CHARS
+    ]
     found = knowledge.suggest(
-        db.session, model[: knowledge.MODEL_MAX] or None, description[:500], limit=5
+        db.session, model[: knowledge.MODEL_MAX] or None, description, limit=5
     )
     return render_template(
         "kb/suggestions.html", items=[(a, knowledge.excerpt(a, description)) for a, _s in found]

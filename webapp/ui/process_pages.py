@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-import sqlalchemy as sa
 from flask import (
     Response,
     abort,
@@ -18,7 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from engine import monitoring, queries
+from engine import queries
 from engine.commands import (
     StartInstance,
     execute,
@@ -26,7 +25,7 @@ from engine.commands import (
 from engine.deployment import latest_definition, latest_definitions
 from engine.errors import InvalidInput, NotFound
 from engine.identity import NOT_GRANTED, start_refusal, startable_definitions
-from engine.models import Comment, ProcessDefinition
+from engine.models import ProcessDefinition
 from engine.org import find_unit, subtree
 from forms.binding import form_for
 from forms.validation import coerce_post
@@ -35,11 +34,12 @@ from ..extensions import db
 from ..i18n import current_locale
 from . import bp
 from .board_pages import utc_midnight
+from .data_editor import FIELDS, editor_for
 from .errors import render_error
 from .exports import instances_workbook
 from .form_view import form_fields
 from .helpers import is_number
-from .instance_actions import move_targets, newer_versions
+from .instance_view import render_instance
 
 
 def _startable() -> list[ProcessDefinition]:
@@ -228,36 +228,7 @@ def export_instances():  # noqa: ANN201
 
 @bp.get("/instances/<id:instance_id>")
 def instance_page(instance_id: int):  # noqa: ANN201
+    """An instance; ``?data=json`` opens its data editor on the JSON view."""
     instance = queries.get_instance(db.session, current_user.actor, instance_id)
-    comments = db.session.scalars(
-        sa.select(Comment).where(Comment.instance_id == instance.id).order_by(Comment.id)
-    ).all()
-    incidents = queries.incidents_of(db.session, instance.id)
-    path = monitoring.instance_path(db.session, instance)
-    drawn = monitoring.drawn_activity(db.session, instance.definition_id)
-    open_incidents: dict[str, int] = {}
-    for incident in incidents:
-        if incident.status == "open":
-            shown = drawn.get(incident.activity or "", incident.activity or "")
-            open_incidents[shown] = open_incidents.get(shown, 0) + 1
-    source = db.session.scalar(
-        sa.select(ProcessDefinition.source).where(ProcessDefinition.id == instance.definition_id)
-    )
-    return render_template(
-        "instances/instance.html",
-        instance=instance,
-        tasks=queries.open_tasks_of(db.session, instance.id),
-        incidents=incidents,
-        history=queries.history_of(db.session, instance.id),
-        names=queries.activity_names(db.session, instance.definition_id),
-        comments=comments,
-        source=source,
-        move_targets=move_targets(instance) if current_user.actor.may_operate else {},
-        newer_versions=newer_versions(instance) if current_user.actor.may_operate else [],
-        overlay={
-            "completed": path.completed,
-            "current": path.current,
-            "failed": path.failed,
-            "incidents": open_incidents,
-        },
-    )
+    view = request.args.get("data") or FIELDS
+    return render_instance(instance, data=editor_for(instance.variables or {}, view))

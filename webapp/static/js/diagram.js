@@ -3,6 +3,8 @@
  *   [data-diagram-xml]      the BPMN file as deployed
  *   [data-diagram-overlay]  {tokens: {id: n}, incidents: {id: n}, heat: {id: 1..5},
  *                            completed: [id], current: [id], failed: [id]}
+ * A file without a diagram layout is laid out first (static/js/auto_layout.js, with the module
+ * named by data-auto-layout-src) and the element gets data-diagram-laid-out="true".
  * When drawn the element gets data-diagram-ready="true"; each marked activity's shape gets the
  * classes csm-current, csm-done, csm-failed or csm-heat-N (tests and CSS read these). */
 (function () {
@@ -22,12 +24,16 @@
     return span;
   }
 
-  function show(root, message) {
+  function say(root, message) {
     var note = root.querySelector("[data-diagram-message]");
     if (note) {
       note.textContent = message;
       note.hidden = false;
     }
+  }
+
+  function show(root, message) {
+    say(root, message);
     root.setAttribute("data-diagram-ready", "false");
   }
 
@@ -68,18 +74,28 @@
     var xml = readJson(root, "[data-diagram-xml]");
     var overlay = readJson(root, "[data-diagram-overlay]") || {};
     var canvas = root.querySelector("[data-diagram-canvas]");
-    if (!window.BpmnJS || !canvas) return show(root, root.dataset.missingLabel || "");
-    if (!xml || xml.indexOf("BPMNDiagram") === -1) {
-      return show(root, root.dataset.noLayoutLabel || "");
+    if (!window.BpmnJS || !window.csmLayout || !canvas) {
+      return show(root, root.dataset.missingLabel || "");
+    }
+    if (!xml) return show(root, root.dataset.noLayoutLabel || "");
+    var drawn;
+    try {
+      drawn = await window.csmLayout.withLayout(xml, root.dataset.autoLayoutSrc);
+    } catch (error) {
+      return show(root, (root.dataset.noLayoutLabel || "") + " " + error.message);
     }
     var viewer = new window.BpmnJS({ container: canvas });
     try {
-      await viewer.importXML(xml);
+      await viewer.importXML(drawn.xml);
     } catch (error) {
       return show(root, (root.dataset.failedLabel || "") + " " + error.message);
     }
     viewer.get("canvas").zoom("fit-viewport", "auto");
     mark(viewer, overlay, root);
+    if (drawn.laidOut) {
+      root.setAttribute("data-diagram-laid-out", "true");
+      say(root, root.dataset.laidOutLabel || "");
+    }
     root.setAttribute("data-diagram-ready", "true");
   }
 

@@ -12,12 +12,14 @@
  * Every change goes through bpmn-js's command stack (element.updateProperties and
  * element.updateModdleProperties, grouped into one "csm.multi" command per edit), so undo and
  * redo work; missing bpmn:ExtensionElements and spiffworkflow elements are created on the way.
+ * A file without a diagram layout is laid out first (static/js/auto_layout.js, with the module
+ * named by data-auto-layout-src; the element then gets data-modeler-laid-out="true"), so the
+ * version deployed from here carries that layout.
  * Once the file is imported the element gets data-modeler-ready="true" and the modeler is
  * reachable as element.bpmnModeler (tests read its XML from there). */
 (function () {
   "use strict";
 
-  var DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI";
   var PARAMETER_TYPES = ["any", "str", "int", "float", "bool", "list", "dict"];
   var fieldCount = 0;
 
@@ -43,12 +45,6 @@
 
   function is(bo, type) {
     return !!(bo && bo.$instanceOf && bo.$instanceOf(type));
-  }
-
-  function hasLayout(xml) {
-    var doc = new DOMParser().parseFromString(xml, "application/xml");
-    if (doc.getElementsByTagName("parsererror").length) return true; // importXML says why
-    return doc.getElementsByTagNameNS(DI_NS, "BPMNShape").length > 0;
   }
 
   function Modeler(root) {
@@ -88,13 +84,16 @@
     var text = this.text;
     var canvas = this.root.querySelector("[data-modeler-canvas]");
     this.wireButtons();
-    if (!window.BpmnJS || !canvas || !this.moddleDescriptor) {
+    if (!window.BpmnJS || !window.csmLayout || !canvas || !this.moddleDescriptor) {
       this.showSource();
       return this.say(text.mMissing || "", "error");
     }
-    if (!hasLayout(this.xml)) {
+    var drawn;
+    try {
+      drawn = await window.csmLayout.withLayout(this.xml, this.root.dataset.autoLayoutSrc);
+    } catch (error) {
       this.showSource();
-      return this.say(text.mNoDiagram || "", "warning");
+      return this.say((text.mNoDiagram || "") + " " + error.message, "warning");
     }
     var modeler = new window.BpmnJS({
       container: canvas,
@@ -103,12 +102,17 @@
     this.root.bpmnModeler = modeler;
     var result;
     try {
-      result = await modeler.importXML(this.xml);
+      result = await modeler.importXML(drawn.xml);
     } catch (error) {
       this.showSource();
       return this.say((text.mImportFailed || "") + " " + error.message, "error");
     }
     this.modeler = modeler;
+    this.laidOut = drawn.laidOut;
+    if (drawn.laidOut) {
+      this.root.setAttribute("data-modeler-laid-out", "true");
+      this.say(text.mLaidOut || "", "info");
+    }
     if (result.warnings && result.warnings.length) {
       this.say(
         text.mWarnings || "",
@@ -206,9 +210,10 @@
   };
 
   /* The file as it stands: the edited diagram, or the file as loaded while nothing was changed
-   * (so deploying an untouched diagram is "unchanged", not a reformatted new version). */
+   * (so deploying an untouched diagram is "unchanged", not a reformatted new version); a file
+   * laid out here is changed by its new layout, which deploying keeps. */
   Modeler.prototype.currentXml = async function () {
-    if (!this.modeler || !this.commandStack.canUndo()) return this.xml;
+    if (!this.modeler || (!this.laidOut && !this.commandStack.canUndo())) return this.xml;
     var saved = await this.modeler.saveXML({ format: true });
     return saved.xml;
   };
