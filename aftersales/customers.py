@@ -21,7 +21,6 @@ first moment. Everyone else is refused (403).
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
@@ -33,34 +32,30 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity import Actor
 from engine.models import ProcessInstance
 
+from . import phones
 from .models import Customer, CustomerAddress, CustomerPhone, InstalledProduct, ServiceOrder
 
 CALL_CENTER_ROLES = frozenset({"agent", "team_lead"})
 HOTLINE_ROLES = frozenset({"outlet_manager"})
 
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 OPEN_STATES = ("received", "dispatched", "accepted", "on_site", "reported", "reviewing")
 RECENT_ORDERS = 50
 
 
 def normalize_phone(raw: str | None) -> str:
-    """Digits (and the area-code dash) only, without a +86 prefix: how phones are stored."""
-    text = re.sub(r"[\s()]", "", raw or "")
-    if text.startswith("+86"):
-        text = text[3:]
-    elif text.startswith("86") and len(text) == 13:  # "+86" whose "+" a URL turned into a space
-        text = text[2:]
-    return text
+    """What a phone is looked up by: its stored (canonical) form, see ``aftersales.phones``."""
+    return phones.lookup_form(raw)
 
 
 def check_phone(raw: str | None) -> str:
-    phone = normalize_phone(raw)
-    if not PHONE.match(phone):
+    """The canonical form of a new customer's phone, or InvalidInput on ``phone``."""
+    try:
+        return phones.normalize(raw)
+    except phones.InvalidPhone as exc:
         raise InvalidInput(
-            "a phone is a mobile number (11 digits) or an area code and number",
+            f"a phone is a mobile number (11 digits) or an area code and number ({exc.reason})",
             {"phone": "invalid"},
-        )
-    return phone
+        ) from None
 
 
 def reads_all(actor: Actor) -> bool:

@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from aftersales import customers as caller
+from aftersales import phones
 from aftersales.customers import OPEN_STATES
 from aftersales.models import Customer, KbArticle, ServiceOrder
 from aftersales.orders import STARTABLE, create_order, get_order
@@ -186,15 +187,33 @@ def incoming_call():  # noqa: ANN201
     return render_incoming(phone=phone, serial=serial)
 
 
+PHONE_ERRORS = {
+    "empty": lambda: _("Required."),
+    "characters": lambda: _(
+        "A phone number is written in digits; spaces, dashes, brackets and +86 may stand "
+        "between them."
+    ),
+    "too_short": lambda: _(
+        "This number is too short: a mobile number has 11 digits, a landline its area code "
+        "and 7 or 8 digits."
+    ),
+    "too_long": lambda: _(
+        "This number is too long: a mobile number has 11 digits, a landline its area code "
+        "and 7 or 8 digits."
+    ),
+    "unknown": lambda: _("Enter a mobile number (11 digits) or an area code and number."),
+}
+
+
 def _customer_errors(values: dict[str, str]) -> dict[str, str]:
     """Every problem of a new caller at once (create_customer stops at the first)."""
     errors = {}
     if not values["name"] or len(values["name"]) > 80:
         errors["name"] = _("Enter a name of at most 80 characters.")
     try:
-        caller.check_phone(values["phone"])
-    except InvalidInput:
-        errors["phone"] = _("Enter a mobile number (11 digits) or an area code and number.")
+        phones.normalize(values["phone"])
+    except phones.InvalidPhone as exc:
+        errors["phone"] = PHONE_ERRORS.get(exc.reason, PHONE_ERRORS["unknown"])()
     for key in ("province", "city", "district"):
         if not values[key]:
             errors[key] = _("Required.")
