@@ -6,7 +6,8 @@ catalog whose ``.mo`` is missing or older than its ``.po``, so a fresh clone, an
 package and a container all start with working translations.
 
 The locale of a request is, in order: the signed-in user's saved ``locale`` (when the user
-model has that attribute and it is set), ``session["locale"]``, then ``zh``. Its time zone is the user's own (``webapp/times.py``).
+model has that attribute and it is set), ``session["locale"]``, then ``zh``.
+The request's time zone is the user's own (``webapp/times.py``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ messages of one request all show the same zone.
 
 - Pages render every time with the Jinja filter ``datetime``:
   ``{{ task.due_at|datetime }}`` gives ``<time datetime="2026-12-04T08:00:00Z"
-  title="Asia/Shanghai GMT+08:00">2026-12-04 16:00</time>``; ``|datetime("date")`` the day,
+  title="中国（上海）时间 GMT+08:00">2026-12-04 16:00</time>``; ``|datetime("date")`` the day,
   ``|datetime("short")`` ``12-04 16:00`` (the phone view), ``|datetime(zone=True)`` adds the
   offset to the visible text (where a deadline is the point of the page). It takes naive UTC
   (as stored), aware datetimes and ISO 8601 text with ``Z`` or an offset (as the domain's
@@ -90,6 +90,21 @@ def zone_name() -> str:
     return str(get_timezone())
 
 
+def zone_label() -> str:
+    """The request's zone as the reader's language names it: ``中国（上海）时间``."""
+    return _zone_label(zone_name(), _locale_code())
+
+
+@lru_cache(maxsize=1024)
+def _zone_label(name: str, locale: str) -> str:
+    return "UTC" if name == "UTC" else get_timezone_location(babel_zone(name), locale=locale)
+
+
+def _locale_code() -> str:
+    locale = get_locale()
+    return str(locale) if locale is not None else DEFAULT_LOCALE
+
+
 def as_utc(value: datetime | str | None) -> datetime | None:
     """An aware UTC datetime from naive UTC (as stored), an aware datetime, or ISO 8601 text."""
     if value is None or value == "":
@@ -130,7 +145,7 @@ def time_tag(
         text = f"{text} ({offset})"
     stamp = moment.replace(microsecond=0).isoformat().replace("+00:00", "Z")
     return Markup('<time datetime="{}" title="{} {}">{}</time>').format(
-        stamp, zone_name(), offset, text
+        stamp, zone_label(), offset, text
     )
 
 
@@ -184,26 +199,22 @@ def duration_text(seconds: float | timedelta | None, units: int = 2) -> str:
             break
     if not parts:
         return format_timedelta(timedelta(0), granularity="second")
-    return format_list(parts, style="unit-narrow", locale=get_locale() or DEFAULT_LOCALE)
+    return format_list(parts, style="unit-narrow", locale=_locale_code())
 
 
 @lru_cache(maxsize=8)
 def _zone_choices(locale: str) -> tuple[tuple[str, str], ...]:
-    out = []
-    for name in ZONES:
-        where = "UTC" if name == "UTC" else get_timezone_location(babel_zone(name), locale=locale)
-        out.append((name, f"{name} · {where}"))
-    return tuple(out)
+    return tuple((name, f"{name} · {_zone_label(name, locale)}") for name in ZONES)
 
 
 def zone_choices() -> tuple[tuple[str, str], ...]:
-    """(IANA name, label) of every zone a user may choose, labelled in the reader's language."""
-    locale = get_locale()
-    return _zone_choices(str(locale) if locale is not None else DEFAULT_LOCALE)
+    """(IANA name, label) of every zone a user may choose, labelled in the reader's language:
+    ``Asia/Shanghai · 中国（上海）时间``."""
+    return _zone_choices(_locale_code())
 
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", DEFAULT_ZONE)
     app.jinja_env.filters["datetime"] = time_tag
     app.jinja_env.filters["duration"] = duration_text
-    app.jinja_env.globals.update(local_text=local_text, zone_name=zone_name)
+    app.jinja_env.globals.update(local_text=local_text, zone_name=zone_name, zone_label=zone_label)
