@@ -109,7 +109,7 @@ def profile():  # noqa: ANN201
 @bp.post("/profile/time-zone")
 def set_time_zone():  # noqa: ANN201
     """Form field ``time_zone``: one of the IANA zones offered (``webapp.times.ZONES``)."""
-    zone = (request.form.get("time_zone") or "").strip()
+    zone = request.form.get("time_zone") or ""
     if not times.is_zone(zone):
         flash(_("Please correct the marked fields."), "error")
         return render_profile(
