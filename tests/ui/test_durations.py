@@ -37,9 +37,7 @@ H, M = 3600, 60
         (-5, "0秒钟", "0 seconds"),  # a clock skew is not a negative duration
     ],
 )
-def test_a_duration_in_chinese_and_english(
-    ui_app: Flask, seconds: int, zh: str, en: str
-) -> None:
+def test_a_duration_in_chinese_and_english(ui_app: Flask, seconds: int, zh: str, en: str) -> None:
     with ui_app.test_request_context():
         with force_locale("zh"):
             assert duration_text(seconds) == zh

@@ -95,7 +95,8 @@ def test_summer_time_follows_the_zones_rules(world: World, orders: Orders) -> No
         session.commit()
     _set_zone(world, "engineer", "Europe/Berlin")
     page = text(world.client("engineer").get("/tasks"))
-    assert shown(page, "2030-07-15T16:30:00Z") == [("德国（柏林）时间 GMT+02:00", "2030-07-15 18:30")]
+    summer = ("德国（柏林）时间 GMT+02:00", "2030-07-15 18:30")
+    assert shown(page, "2030-07-15T16:30:00Z") == [summer]
 
 
 @pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "US/Eastern", "asia/shanghai"])
@@ -114,7 +115,8 @@ def test_the_profile_offers_iana_zones_labelled_in_the_users_language(world: Wor
     client = world.client("agent")
     page = text(client.get("/profile"))
     assert "<h2>时区</h2>" in page
-    assert '<option value="Asia/Shanghai" selected>Asia/Shanghai · 中国（上海）时间</option>' in page
+    shanghai = "Asia/Shanghai · 中国（上海）时间"
+    assert f'<option value="Asia/Shanghai" selected>{shanghai}</option>' in page
     assert re.search(r'<option value="Europe/Berlin"\s*>Europe/Berlin · 德国（柏林）时间<', page)
     assert 'value="US/Eastern"' not in page  # legacy aliases are not offered
     post(client, "/locale", {"locale": "en", "next": "/profile"})
