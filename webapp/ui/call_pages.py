@@ -9,7 +9,6 @@ process the signed-in user may see, so every order link opens.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +27,7 @@ from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
 from ..extensions import db
+from ..times import local_today
 from . import bp
 
 INCOMING_ORDERS = 50  # orders shown per caller on the incoming page; the rest on the customer page
@@ -119,7 +119,7 @@ def _callers(found: list[Customer]) -> list[dict[str, Any]]:
     orders = _recent_orders(ids, INCOMING_ORDERS)
     counts = _order_counts(ids)
     readable = caller.visible_among(db.session, current_user.actor, ids)
-    today = date.today()
+    today = local_today()
     views = []
     for customer in found:
         view = caller.customer_view(customer, orders[customer.id], today)
@@ -395,7 +395,7 @@ def order_page(number: str):  # noqa: ANN201
         else None
     )
     customer = _callers([order.customer])[0]
-    product = caller.product_view(order.product, date.today()) if order.product else None
+    product = caller.product_view(order.product, local_today()) if order.product else None
     article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
     history = queries.history_of(db.session, instance.id) if instance is not None else []
     tasks = queries.open_tasks_of(db.session, instance.id) if instance is not None else []
