@@ -73,7 +73,7 @@ def test_a_user_in_berlin_reads_berlin_time_everywhere(world: World, orders: Ord
     response = post(client, "/profile/time-zone", {"time_zone": "Europe/Berlin"})
     assert response.status_code == 302
     page = text(client.get("/profile"))
-    assert "现在按 Europe/Berlin 显示时间。" in flashes(page)
+    assert "现在按 德国（柏林）时间 显示时间。" in flashes(page)
     assert '<option value="Europe/Berlin" selected>' in page
     assert world.user("engineer").time_zone == "Europe/Berlin"
     berlin = ("德国（柏林）时间 GMT+01:00", "01-15 17:30")  # winter: UTC+1

@@ -117,8 +117,8 @@ def set_time_zone():  # noqa: ANN201
         )
     current_user.user.time_zone = zone
     db.session.commit()
-    refresh()
-    flash(_("Times are now shown in %(zone)s.", zone=zone), "success")
+    refresh()  # the message below names the new zone
+    flash(_("Times are now shown in %(zone)s.", zone=times.zone_label()), "success")
     return redirect(url_for("ui.profile"))
 
 
