@@ -184,7 +184,7 @@ def duration_text(seconds: float | timedelta | None, units: int = 2) -> str:
         return ""
     if isinstance(seconds, timedelta):
         seconds = seconds.total_seconds()
-    rest = max(0, int(seconds))
+    rest = max(0, round(seconds))  # the database's float arithmetic gives 11999.9999
     parts = []
     for unit, size in DURATION_UNITS:
         count, rest = divmod(rest, size)

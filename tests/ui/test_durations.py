@@ -83,3 +83,9 @@ def test_the_board_writes_an_orders_age_in_the_readers_language(world: World) ->
         session.commit()
     page = text(world.client("manager").get("/board"))
     assert "2天5小时" in page
+
+
+def test_a_duration_a_hair_short_of_a_minute_is_rounded_not_cut(ui_app: Flask) -> None:
+    # SQLite's julianday arithmetic gives 3 h 20 min as 11999.9999... seconds
+    with ui_app.test_request_context(), force_locale("zh"):
+        assert duration_text(3 * H + 20 * M - 0.0001) == "3小时20分钟"
