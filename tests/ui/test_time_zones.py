@@ -107,6 +107,7 @@ def test_a_zone_not_offered_is_refused_on_the_profile_form(world: World, zone: s
     page = text(response)
     block = field_block(page, "time_zone")
     assert 'aria-invalid="true"' in block and "请从列表中选择一个时区。" in block
+    assert '<option value="Asia/Shanghai" selected>' in block  # the zone still in force
     assert world.user("agent").time_zone is None  # nothing saved
     assert shown(text(client.get("/profile")), STAMP) == []  # and the page still renders
 

@@ -93,7 +93,7 @@ def _tokens() -> list[ApiToken]:
 
 
 def render_profile(status: int = 200, **context: object):  # noqa: ANN201
-    """The profile page; ``context`` may carry a new token, a refused zone and its error."""
+    """The profile page; ``context`` may carry a new token or the time zone field's error."""
     context.setdefault("new_token", None)
     context.setdefault("chosen_zone", times.zone_name())
     return render_template(
@@ -112,9 +112,8 @@ def set_time_zone():  # noqa: ANN201
     zone = request.form.get("time_zone") or ""
     if not times.is_zone(zone):
         flash(_("Please correct the marked fields."), "error")
-        return render_profile(
-            422, chosen_zone=zone, zone_error=_("Choose a time zone from the list.")
-        )
+        # the select keeps the zone in force: it cannot show one it does not offer
+        return render_profile(422, zone_error=_("Choose a time zone from the list."))
     current_user.user.time_zone = zone
     db.session.commit()
     refresh()  # the message below names the new zone
