@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"  # TEMPORARY: "0014" once the lead's 0014 lands
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
