@@ -80,6 +80,8 @@ class User(Base):
     org_unit_id: Mapped[int | None] = mapped_column(sa.ForeignKey("org_unit.id"), index=True)
     roles: Mapped[list[Any]] = mapped_column(default=list)
     locale: Mapped[str | None] = mapped_column(sa.String(10))
+    # the IANA zone the user reads times in (webapp/times.py); None: the app's default
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True)
 
     groups: Mapped[list[Group]] = relationship(secondary=user_group, lazy="selectin")

@@ -480,7 +480,7 @@ def list_definitions(session: Session) -> list[dict[str, Any]]:
                 "version": row.version,
                 "name": row.name,
                 "file_name": row.file_name,
-                "deployed_at": row.created_at.isoformat(),
+                "deployed_at": row.created_at.isoformat() + "Z",  # UTC, as every API time
                 "running_instances": running.get(row.id, 0),
                 "start_groups": row.start_groups or [],
             }

@@ -48,12 +48,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_bp)
     register_error_handlers(app)
 
-    from . import auth, headers, i18n, policy, throttle, ui
+    from . import auth, headers, i18n, policy, throttle, times, ui
 
     headers.init_app(app)
     auth.init_app(app)
     auth.csrf.exempt(api_bp)  # the API authenticates with bearer tokens, not cookies
     i18n.init_app(app)
+    times.init_app(app)  # the user's time zone and the datetime and duration filters
     ui.init_app(app)  # after the API's error handlers: HTML error pages outside /api/
     throttle.init_app(app)  # after the sign-in page is registered: it limits that page
     policy.init_app(app)  # who may call each route, checked before any view runs

@@ -7,6 +7,7 @@ package and a container all start with working translations.
 
 The locale of a request is, in order: the signed-in user's saved ``locale`` (when the user
 model has that attribute and it is set), ``session["locale"]``, then ``zh``.
+The request's time zone is the user's own (``webapp/times.py``).
 """
 
 from __future__ import annotations
@@ -57,7 +58,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", ";".join(directories))
-    babel.init_app(app, locale_selector=select_locale)
+    from .times import select_timezone
+
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
 
     @app.context_processor
     def _i18n_context() -> dict:

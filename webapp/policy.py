@@ -103,6 +103,7 @@ ROUTES: dict[str, Access] = {
     "ui.healthz": OPEN,
     "ui.home": ANY_USER,
     "ui.profile": ANY_USER,
+    "ui.set_time_zone": ANY_USER,  # the signed-in user's own zone
     "ui.create_token": ANY_USER,
     "ui.revoke_token": ANY_USER,  # the view refuses another user's token
     # ---- work: inbox, tasks, processes, orders ------------------------------------------

@@ -21,13 +21,13 @@ first moment. Everyone else is refused (403).
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
+from aftersales.customers import phones
 from aftersales.customers.models import Customer, CustomerAddress, CustomerPhone
 from aftersales.orders.models import ServiceOrder
 from aftersales.products.models import InstalledProduct
@@ -38,29 +38,23 @@ from engine.models import ProcessInstance
 
 CALL_CENTER_ROLES = frozenset({"agent", "team_lead"})
 HOTLINE_ROLES = frozenset({"outlet_manager"})
-
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
 RECENT_ORDERS = 50
 
 
 def normalize_phone(raw: str | None) -> str:
-    """Digits (and the area-code dash) only, without a +86 prefix: how phones are stored."""
-    text = re.sub(r"[\s()]", "", raw or "")
-    if text.startswith("+86"):
-        text = text[3:]
-    elif text.startswith("86") and len(text) == 13:  # "+86" whose "+" a URL turned into a space
-        text = text[2:]
-    return text
+    """What a phone is looked up by: its stored (canonical) form (``customers.phones``)."""
+    return phones.lookup_form(raw)
 
 
 def check_phone(raw: str | None) -> str:
-    phone = normalize_phone(raw)
-    if not PHONE.match(phone):
+    """The canonical form of a new customer's phone, or InvalidInput on ``phone``."""
+    try:
+        return phones.normalize(raw)
+    except phones.InvalidPhone as exc:
         raise InvalidInput(
-            "a phone is a mobile number (11 digits) or an area code and number",
+            f"a phone is a mobile number (11 digits) or an area code and number ({exc.reason})",
             {"phone": "invalid"},
-        )
-    return phone
+        ) from None
 
 
 def reads_all(actor: Actor) -> bool:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from aftersales.customers.service import create_customer
+from tests.environment import REPAIR_FILES
 
 
 def test_lookup_by_phone_answers_the_customer(api):
@@ -27,15 +30,7 @@ def test_a_lookup_without_a_token_is_unauthorized(api):
 
 
 def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
-    api.deploy_paths(
-        "bpmn/repair.bpmn",
-        "bpmn/service_fee.dmn",
-        "bpmn/visit_fee.dmn",
-        "bpmn/dispatch.bpmn",
-        "bpmn/repair.service.json",
-        "forms/repair_request.form.json",
-        "forms/phone_support.form.json",
-    )
+    api.deploy_paths(*REPAIR_FILES, "forms/phone_support.form.json")
     response = api.post(
         "/orders",
         "agent",
@@ -58,14 +53,7 @@ def test_an_order_for_a_new_caller_creates_both_and_starts_its_process(api):
 
 
 def test_an_order_with_a_bad_phone_is_refused_and_creates_nothing(api):
-    api.deploy_paths(
-        "bpmn/repair.bpmn",
-        "bpmn/service_fee.dmn",
-        "bpmn/visit_fee.dmn",
-        "bpmn/dispatch.bpmn",
-        "bpmn/repair.service.json",
-        "forms/repair_request.form.json",
-    )
+    api.deploy_paths(*REPAIR_FILES)
     response = api.post(
         "/orders",
         "agent",
@@ -82,3 +70,32 @@ def test_an_unknown_order_number_answers_404(api):
 def test_an_order_of_an_unknown_type_is_invalid(api):
     response = api.post("/orders", "agent", json={"type": "magic", "customer_id": 1})
     assert response.status_code == 422
+
+
+def test_a_lookup_finds_the_caller_however_the_number_is_written(api):
+    with api.env.session_factory() as session:
+        create_customer(session, name="王芳", phone="021-6488 1234")
+        session.commit()
+    for written in ("02164881234", "(021)64881234", "+86 21 6488 1234", "0086-21-64881234"):
+        body = api.get(f"/customers?phone={quote(written)}", "agent").get_json()
+        assert [c["phones"][0]["phone"] for c in body["items"]] == ["02164881234"], written
+
+
+def test_a_new_callers_phone_in_an_order_is_stored_canonical(api):
+    api.deploy_paths(*REPAIR_FILES)
+    response = api.post(
+        "/orders",
+        "agent",
+        json={
+            "type": "repair",
+            "customer": {
+                "name": "杨磊",
+                "phone": "+86 139 0000 1111",
+                "address": {"province": "广东省", "city": "广州市", "district": "天河区"},
+            },
+            "description": "洗衣机漏水",
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    body = api.get("/customers?phone=13900001111", "agent").get_json()
+    assert [c["name"] for c in body["items"]] == ["杨磊"]

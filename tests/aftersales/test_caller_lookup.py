@@ -128,3 +128,38 @@ def test_warranty_runs_from_installation_and_keeps_month_ends():
 
 def test_a_country_code_whose_plus_a_url_lost_still_finds_the_caller(session, chen):
     assert len(lookup(session, AGENT, phone=" 8613800138000")) == 1
+
+
+@pytest.mark.parametrize(
+    "typed", ["021-6488 1234", "(021)64881234", "+86 21 6488 1234", "0086-21-64881234"]
+)
+def test_a_landline_is_stored_and_found_however_it_is_written(session, typed):
+    created = create_customer(session, name="王芳", phone="（021）6488-1234")
+    session.commit()
+    assert [p.phone for p in created.phones] == ["02164881234"]
+    assert [c["id"] for c in lookup(session, AGENT, phone=typed)] == [created.id]
+
+
+@pytest.mark.parametrize(
+    "typed", ["+86 138 0013 8000", "0086-13800138000", "138-0013-8000", "(138) 0013 8000"]
+)
+def test_a_mobile_number_with_country_code_or_separators_finds_the_caller(session, chen, typed):
+    assert [c["id"] for c in lookup(session, AGENT, phone=typed)] == [chen.id]
+
+
+def test_a_new_callers_phone_is_stored_in_its_canonical_form(session):
+    customer = create_customer(session, name="杨磊", phone="0086 139-0000-1111")
+    assert customer.phones[0].phone == "13900001111"
+
+
+@pytest.mark.parametrize("phone", ["1390000abcd", "139000", "021-648"])
+def test_letters_or_too_few_digits_are_refused_on_the_phone_field(session, phone):
+    with pytest.raises(InvalidInput) as raised:
+        create_customer(session, name="杨磊", phone=phone)
+    assert raised.value.details == {"phone": "invalid"}
+
+
+def test_pickers_find_a_landline_by_a_prefix_written_with_its_dash(session):
+    create_customer(session, name="王芳", phone="021-6488 1234")
+    session.commit()
+    assert [c.name for c in search(session, AGENT, "021-6488")] == ["王芳"]

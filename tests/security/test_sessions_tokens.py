@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from io import BytesIO
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -179,8 +180,9 @@ def test_a_new_token_expires_after_the_configured_days(world: World) -> None:
     response = post(world.client("agent"), "/profile/tokens", {"name": "phone"})
     assert response.status_code == 201
     page = text(response)
-    expected = (utcnow() + timedelta(days=7)).strftime("%Y-%m-%d")
-    assert re.search(rf"data-new-token-expires>[^<]*{expected}", page)
+    # the page shows the day in the user's time zone (the default, Asia/Shanghai)
+    expires = datetime.now(ZoneInfo("Asia/Shanghai")) + timedelta(days=7)
+    assert re.search(rf"data-new-token-expires>[^<]*<time [^>]*>{expires:%Y-%m-%d}<", page)
     with world.session_factory() as session:
         row = session.scalar(sa.select(ApiToken).where(ApiToken.name == "phone"))
     assert timedelta(days=7) - (row.expires_at - row.created_at) < timedelta(minutes=1)
@@ -196,7 +198,7 @@ def test_the_profile_lists_each_tokens_expiry_and_not_expired_ones(world: World)
         session.commit()
     page = text(client.get("/profile"))
     assert "kept" in page and "gone" not in page
-    assert len(re.findall(r"data-token-expires>\d{4}-\d\d-\d\d<", page)) == 1
+    assert len(re.findall(r"data-token-expires><time [^>]*>\d{4}-\d\d-\d\d<", page)) == 1
 
 
 def test_csm_user_token_prints_the_token_alone_and_its_expiry_on_stderr(world: World, csm) -> None:  # noqa: ANN001

@@ -332,3 +332,36 @@ def test_the_incoming_page_in_english(world: World) -> None:
     assert "Incoming call" in page and "Out of warranty" in page
     with world.session_factory() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(CustomerPhone)) >= 1
+
+
+def test_the_incoming_call_finds_a_caller_however_the_number_is_written(world: World) -> None:
+    _customer(world, name="王芳", phone="021-6488 1234")
+    client = world.client("agent")
+    for written in ("(021)64881234", "+86 21 6488 1234", "021-6488-1234"):
+        page = text(client.get("/calls/incoming", query_string={"phone": written}))
+        assert "王芳" in page and "data-new-customer" not in page, written
+
+
+def test_a_new_callers_number_is_stored_in_its_canonical_form(world: World) -> None:
+    response = post(
+        world.client("agent"),
+        "/calls/customers",
+        {"name": "孙悦", "phone": "+86 139-1234-5678", **ADDRESS},
+    )
+    assert response.status_code == 302, text(response)
+    assert response.headers["Location"] == "/calls/incoming?phone=13912345678"
+
+
+def test_a_new_callers_bad_number_says_what_is_wrong_with_it(world: World) -> None:
+    client = world.client("agent")
+    before = _count(world, Customer)
+    for phone, message in [
+        ("139 1234 abcd", "电话号码由数字组成，中间可以有空格、短横线、括号和 +86。"),
+        ("139 1234", "号码太短：手机号码为 11 位，固定电话为区号加 7 或 8 位号码。"),
+        ("021-6488 1234 999", "号码太长：手机号码为 11 位，固定电话为区号加 7 或 8 位号码。"),
+    ]:
+        response = post(client, "/calls/customers", {"name": "孙悦", "phone": phone, **ADDRESS})
+        assert response.status_code == 422, phone
+        block = field_block(text(response), "phone")
+        assert message in block and 'aria-invalid="true"' in block, phone
+    assert _count(world, Customer) == before

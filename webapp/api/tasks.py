@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from aftersales.customers import phones
 from engine import queries
 from engine.commands import Assign, Claim, Unclaim
 
@@ -77,7 +78,9 @@ def list_tasks(query: dict):  # noqa: ANN201
         process_key=query.get("process_key"),
         business_key=query.get("business_key"),
         status=query.get("status", "open"),
-        customer_phone=query.get("customer_phone"),
+        customer_phone=phones.lookup_form(query["customer_phone"])
+        if query.get("customer_phone")
+        else None,
         due=query.get("due"),
         sort=query.get("sort"),
     )

@@ -1,4 +1,4 @@
-"""Sign in and out, and the profile page: language and personal API tokens.
+"""Sign in and out, and the profile page: time zone and personal API tokens.
 
 Who may call each page is declared in ``webapp/policy.py``; the views check only what depends
 on the object (a token is revoked only by its owner). Failed sign-ins are throttled by
@@ -22,11 +22,13 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
 from engine.identity import issue_token
 from engine.models import ApiToken, utcnow
 
+from .. import times
 from ..auth import authenticate, end_session, start_session
 from ..extensions import db
 from . import bp
@@ -90,9 +92,33 @@ def _tokens() -> list[ApiToken]:
     ).all()
 
 
+def render_profile(status: int = 200, **context: object):  # noqa: ANN201
+    """The profile page; ``context`` may carry a new token or the time zone field's error."""
+    context.setdefault("new_token", None)
+    context.setdefault("chosen_zone", times.zone_name())
+    return render_template(
+        "auth/profile.html", tokens=_tokens(), zone_choices=times.zone_choices(), **context
+    ), status
+
+
 @bp.get("/profile")
 def profile():  # noqa: ANN201
-    return render_template("auth/profile.html", tokens=_tokens(), new_token=None)
+    return render_profile()
+
+
+@bp.post("/profile/time-zone")
+def set_time_zone():  # noqa: ANN201
+    """Form field ``time_zone``: one of the IANA zones offered (``webapp.times.ZONES``)."""
+    zone = request.form.get("time_zone") or ""
+    if not times.is_zone(zone):
+        flash(_("Please correct the marked fields."), "error")
+        # the select keeps the zone in force: it cannot show one it does not offer
+        return render_profile(422, zone_error=_("Choose a time zone from the list."))
+    current_user.user.time_zone = zone
+    db.session.commit()
+    refresh()  # the message below names the new zone
+    flash(_("Times are now shown in %(zone)s.", zone=times.zone_label()), "success")
+    return redirect(url_for("ui.profile"))
 
 
 @bp.post("/profile/tokens")
@@ -102,10 +128,7 @@ def create_token():  # noqa: ANN201
     token = issue_token(db.session, current_user.user, name, days=days)
     db.session.commit()
     expires = utcnow() + timedelta(days=days)
-    page = render_template(
-        "auth/profile.html", tokens=_tokens(), new_token=token, new_token_expires=expires
-    )
-    return page, 201
+    return render_profile(201, new_token=token, new_token_expires=expires)
 
 
 @bp.post("/profile/tokens/<int:token_id>/revoke")

@@ -7,11 +7,9 @@ scope; any other code is a 400, the same for a unit that does not exist), ``stat
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import abort, render_template, request, url_for
-from flask_babel import get_timezone
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from aftersales.orders import board as board
@@ -21,6 +19,7 @@ from engine.models import utcnow
 
 from ..extensions import db
 from ..policy import SERVICE_STAFF
+from ..times import duration_text, utc_midnight
 from . import bp
 from .service_types import board_statuses, status_labels, type_labels
 
@@ -33,19 +32,8 @@ def may_see_board(actor: Actor) -> bool:
 
 
 def age_text(created: datetime, now: datetime) -> str:
-    minutes = max(0, int((now - created).total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    if days:
-        return _("%(days)s d %(hours)s h", days=days, hours=rest // 60)
-    return _("%(hours)s h %(minutes)s min", hours=rest // 60, minutes=rest % 60)
-
-
-def utc_midnight(day: date) -> datetime:
-    """The start of ``day`` in the user's time zone, as naive UTC (as the engine stores it)."""
-    zone = get_timezone()
-    midnight = datetime(day.year, day.month, day.day)
-    local = zone.localize(midnight) if hasattr(zone, "localize") else midnight.replace(tzinfo=zone)
-    return local.astimezone(UTC).replace(tzinfo=None)
+    """How long ago ``created`` was, in two units at most (``3天4小时``)."""
+    return duration_text((now - created).total_seconds())
 
 
 def _day(name: str) -> date | None:

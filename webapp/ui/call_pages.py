@@ -9,7 +9,6 @@ process the signed-in user may see, so every order link opens.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from aftersales.customers import phones
 from aftersales.customers import service as caller
 from aftersales.customers.models import Customer
 from aftersales.knowledge.models import KbArticle
@@ -28,6 +28,7 @@ from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
 from ..extensions import db
+from ..times import local_today
 from . import bp
 from .service_types import deployable, openable, order_steps, status_labels, type_labels
 
@@ -106,7 +107,7 @@ def _callers(found: list[Customer]) -> list[dict[str, Any]]:
     orders = _recent_orders(ids, INCOMING_ORDERS)
     counts = _order_counts(ids)
     readable = caller.visible_among(db.session, current_user.actor, ids)
-    today = date.today()
+    today = local_today()
     views = []
     for customer in found:
         view = caller.customer_view(customer, orders[customer.id], today)
@@ -174,15 +175,33 @@ def incoming_call():  # noqa: ANN201
     return render_incoming(phone=phone, serial=serial)
 
 
+PHONE_ERRORS = {
+    "empty": lambda: _("Required."),
+    "characters": lambda: _(
+        "A phone number is written in digits; spaces, dashes, brackets and +86 may stand "
+        "between them."
+    ),
+    "too_short": lambda: _(
+        "This number is too short: a mobile number has 11 digits, a landline its area code "
+        "and 7 or 8 digits."
+    ),
+    "too_long": lambda: _(
+        "This number is too long: a mobile number has 11 digits, a landline its area code "
+        "and 7 or 8 digits."
+    ),
+    "unknown": lambda: _("Enter a mobile number (11 digits) or an area code and number."),
+}
+
+
 def _customer_errors(values: dict[str, str]) -> dict[str, str]:
     """Every problem of a new caller at once (create_customer stops at the first)."""
     errors = {}
     if not values["name"] or len(values["name"]) > 80:
         errors["name"] = _("Enter a name of at most 80 characters.")
     try:
-        caller.check_phone(values["phone"])
-    except InvalidInput:
-        errors["phone"] = _("Enter a mobile number (11 digits) or an area code and number.")
+        phones.normalize(values["phone"])
+    except phones.InvalidPhone as exc:
+        errors["phone"] = PHONE_ERRORS.get(exc.reason, PHONE_ERRORS["unknown"])()
     for key in ("province", "city", "district"):
         if not values[key]:
             errors[key] = _("Required.")
@@ -364,7 +383,7 @@ def order_page(number: str):  # noqa: ANN201
         else None
     )
     customer = _callers([order.customer])[0]
-    product = caller.product_view(order.product, date.today()) if order.product else None
+    product = caller.product_view(order.product, local_today()) if order.product else None
     article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
     history = queries.history_of(db.session, instance.id) if instance is not None else []
     tasks = queries.open_tasks_of(db.session, instance.id) if instance is not None else []

@@ -8,30 +8,16 @@ no cards. Each card leads to the task page, where the form is filled in.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import sqlalchemy as sa
 from flask import render_template
-from flask_babel import format_datetime, get_timezone
 from flask_login import current_user
 
 from aftersales.orders import board as board
 from aftersales.outlets.models import Praise
 
 from ..extensions import db
+from ..times import today_bounds
 from . import bp
-
-
-def today_bounds() -> tuple[datetime, datetime]:
-    """The start and end of today in the user's time zone, as naive UTC (as stored)."""
-    zone = get_timezone()
-    start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    start_utc = start.astimezone(UTC).replace(tzinfo=None)
-    return start_utc, start_utc + timedelta(days=1)
-
-
-def due_text(due: datetime | None) -> str:
-    return format_datetime(due.replace(tzinfo=UTC), "MM-dd HH:mm") if due else ""
 
 
 @bp.get("/engineer")
@@ -45,7 +31,6 @@ def engineer_jobs():  # noqa: ANN201
         later=[j for j in jobs if not j.today],
         done_today=board.completed_since(db.session, actor, start),
         is_engineer="engineer" in actor.roles,
-        due_text=due_text,
         praises=praises_of(current_user.id),
     )
 

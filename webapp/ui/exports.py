@@ -1,8 +1,13 @@
-"""Excel exports of lists (openpyxl): what a manager takes into a spreadsheet."""
+"""Excel exports of lists (openpyxl): what a manager takes into a spreadsheet.
+
+A spreadsheet cell holds a time without a zone, so times are written as the reader's wall
+clock (``webapp.times.local_naive``) and each time column's heading names the zone.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from io import BytesIO
 from typing import Any
 
@@ -12,8 +17,10 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 
+from ..times import local_naive, zone_name
 from .helpers import instance_status_label
 
+TIME_FORMAT = "yyyy-mm-dd hh:mm"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -26,6 +33,14 @@ def _sheet_cell(value: Any) -> Any:
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
+def _time_cell(sheet: Any, value: datetime | None) -> WriteOnlyCell | None:
+    if value is None:
+        return None
+    cell = WriteOnlyCell(sheet, value=local_naive(value))
+    cell.number_format = TIME_FORMAT
+    return cell
+
+
 def _columns() -> tuple[tuple[str, int], ...]:
     """The sheet's headings in the reader's language, with their widths."""
     return (
@@ -36,8 +51,8 @@ def _columns() -> tuple[tuple[str, int], ...]:
         (_("Status"), 12),
         (_("Current step"), 30),
         (_("Organisation unit"), 18),
-        (_("Started"), 18),
-        (_("Ended"), 18),
+        (_("Started (%(zone)s)", zone=zone_name()), 24),
+        (_("Ended (%(zone)s)", zone=zone_name()), 24),
     )
 
 
@@ -69,8 +84,8 @@ def instances_workbook(
                 instance_status_label(row.status),
                 _sheet_cell(", ".join(row.current_activities or [])),
                 _sheet_cell(unit_names.get(row.org_path or "", row.org_path or "")),
-                row.started_at,
-                row.ended_at,
+                _time_cell(sheet, row.started_at),
+                _time_cell(sheet, row.ended_at),
             ]
         )
         written += 1

@@ -10,11 +10,13 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from aftersales.customers import phones
 from engine import queries
 from engine.models import ProcessDefinition
 
 from ..extensions import db
 from ..models import SavedFilter
+from ..times import utc_midnight
 from . import bp
 
 LISTS = ("mine", "group", "completed")
@@ -31,13 +33,20 @@ FILTER_KEYS = (
 
 
 def _date(value: str | None, end: bool = False) -> datetime | None:
+    """The start of that day (or of the next, for ``end``) in the user's zone, as stored."""
     if not value:
         return None
     try:
-        day = datetime.strptime(value, "%Y-%m-%d")
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         abort(400)
-    return day + timedelta(days=1) if end else day
+    return utc_midnight(day + timedelta(days=1) if end else day)
+
+
+def _phone(value: str | None) -> str | None:
+    """The number as tasks carry it (the customer's stored form), however it was typed."""
+    value = (value or "").strip()
+    return phones.lookup_form(value) if value else None
 
 
 def task_filter(list_name: str, args: dict) -> queries.TaskFilter:
@@ -51,7 +60,7 @@ def task_filter(list_name: str, args: dict) -> queries.TaskFilter:
         status="completed" if list_name == "completed" else "open",
         process_key=args.get("process_key") or None,
         business_key=(args.get("business_key") or "").strip() or None,
-        customer_phone=(args.get("customer_phone") or "").strip() or None,
+        customer_phone=_phone(args.get("customer_phone")),
         due=args.get("due") or None,
         min_priority=priority,
         created_from=_date(args.get("created_from")),

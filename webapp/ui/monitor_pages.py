@@ -27,24 +27,6 @@ def may_monitor(actor: Actor) -> bool:
     return actor.may_monitor
 
 
-@bp.app_template_filter("duration")
-def duration_text(seconds: float | None) -> str:
-    """``3 d 4 h``, ``2 h 5 min``, ``40 min``, ``12 s``: two units at most."""
-    if seconds is None:
-        return ""
-    seconds = int(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    if minutes:
-        return f"{minutes} min"
-    return f"{secs} s"
-
-
 @bp.get("/definitions")
 def definitions():  # noqa: ANN201
     actor = current_user.actor

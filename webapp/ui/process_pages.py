@@ -32,8 +32,8 @@ from forms.validation import coerce_post
 
 from ..extensions import db
 from ..i18n import current_locale
+from ..times import utc_midnight
 from . import bp
-from .board_pages import utc_midnight
 from .data_editor import FIELDS, editor_for
 from .errors import render_error
 from .exports import instances_workbook
