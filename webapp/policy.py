@@ -170,6 +170,10 @@ ROUTES: dict[str, Access] = {
     "ui.admin_form_preview": _a(DESIGNER),
     "ui.admin_form_download": _a(DESIGNER),
     "ui.admin_form_diff": _a(DESIGNER),
+    "ui.service_types_page": _a(DESIGNER),
+    "ui.new_service_type": _a(DESIGNER),
+    "ui.service_type_page": _a(DESIGNER),
+    "ui.save_service_type": _a(DESIGNER),
     # ---- administration and settings ---------------------------------------------------------
     "ui.admin_org": _a(ADMIN),
     "ui.admin_org_save": _a(ADMIN),

@@ -67,6 +67,8 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     monitor_pages,
     outlet_pages,
     process_pages,
+    role_names,
+    service_type_pages,
     settings_pages,
     system,
     task_pages,

@@ -28,8 +28,10 @@ from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
 from ..extensions import db
+from ..i18n import current_locale
 from ..times import local_today
 from . import bp
+from .request_forms import posted_start_data, start_blocks
 from .service_types import deployable, openable, order_steps, status_labels, type_labels
 
 INCOMING_ORDERS = 50  # orders shown per caller on the incoming page; the rest on the customer page
@@ -58,6 +60,21 @@ def _labels() -> dict[str, Any]:
 def deployed_types() -> list[str]:
     """The keys of the types the user may open, in the order agents pick them."""
     return [t.key for t in openable(db.session, current_user.actor)]
+
+
+def _starts(
+    chosen: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> list[dict]:
+    return start_blocks(
+        db.session,
+        openable(db.session, current_user.actor),
+        current_locale(),
+        chosen,
+        values,
+        errors,
+    )
 
 
 def known_type(key: str) -> bool:
@@ -131,6 +148,7 @@ def render_incoming(
     request_for: int | None = None,
     request_values: dict[str, str] | None = None,
     request_errors: dict[str, str] | None = None,
+    request_starts: list[dict] | None = None,
     status: int = 200,
 ):  # noqa: ANN201
     """The incoming-call page; ``found`` overrides the lookup (a re-rendered request form)."""
@@ -164,6 +182,8 @@ def render_incoming(
         request_values=request_values or {},
         request_errors=request_errors or {},
         types=deployed_types(),
+        starts=_starts(),
+        request_starts=request_starts,
         labels=_labels(),
     ), status
 
@@ -313,28 +333,41 @@ def new_request():  # noqa: ANN201
         db.session, current_user.actor, form.get("customer_id", type=int), lookup_phone
     )
     errors: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    start_errors: dict[str, list[str]] = {}
     if not known_type(values["type"]):
         errors["type"] = REQUEST_ERRORS["type"]()
     else:
-        body = {
-            "type": values["type"],
-            "customer_id": customer.id,
-            "serial": values["serial"][:QUERY_MAX],
-            "model": values["model"][:QUERY_MAX],
-            "description": values["description"],
-            "caller_phone": lookup_phone,
-        }
-        try:
-            order = create_order(db.session, current_user.actor, body)
-        except InvalidInput as exc:
-            db.session.rollback()
-            details = exc.details if isinstance(exc.details, dict) else {}
-            errors = {k: REQUEST_ERRORS[k]() for k in details if k in REQUEST_ERRORS}
-            if not errors:
-                errors[""] = _("The request could not be created: %(reason)s", reason=str(exc))
+        spec = service_types.get_type(db.session, values["type"])
+        data, extra = posted_start_data(db.session, spec, form, current_locale())
+        if extra:  # not a post of this page: refuse it, keep nothing
+            start_errors = {name: [_("This field is not part of the form.")] for name in extra}
+            errors[""] = _("Not part of this form: %(names)s", names=", ".join(extra))
         else:
-            flash(_("Order %(number)s was created.", number=order.number), "success")
-            return redirect(url_for("ui.order_page", number=order.number))
+            try:
+                order = create_order(
+                    db.session,
+                    current_user.actor,
+                    {
+                        "type": values["type"],
+                        "customer_id": customer.id,
+                        "serial": values["serial"][:QUERY_MAX],
+                        "model": values["model"][:QUERY_MAX],
+                        "description": values["description"],
+                        "caller_phone": lookup_phone,
+                        "data": data,
+                    },
+                )
+            except InvalidInput as exc:
+                db.session.rollback()
+                details = exc.details if isinstance(exc.details, dict) else {}
+                errors = {k: REQUEST_ERRORS[k]() for k in details if k in REQUEST_ERRORS}
+                start_errors = {k: v for k, v in details.items() if isinstance(v, list)}
+                if not errors and not start_errors:
+                    errors[""] = _("The request could not be created: %(reason)s", reason=str(exc))
+            else:
+                flash(_("Order %(number)s was created.", number=order.number), "success")
+                return redirect(url_for("ui.order_page", number=order.number))
     flash(_("Please correct the marked fields."), "error")
     customer = caller.order_customer(db.session, current_user.actor, customer.id, lookup_phone)
     return render_incoming(
@@ -344,6 +377,7 @@ def new_request():  # noqa: ANN201
         request_for=customer.id,
         request_values=values,
         request_errors=errors,
+        request_starts=_starts(values["type"], data, start_errors),
         status=422,
     )
 
@@ -370,6 +404,7 @@ def customer_page(customer_id: int):  # noqa: ANN201
         per_page=PER_PAGE,
         total=total,
         types=deployed_types(),
+        starts=_starts(),
         labels=_labels(),
     )
 
