@@ -21,9 +21,9 @@ from aftersales.customers import service as caller
 from aftersales.customers.models import Customer
 from aftersales.knowledge.models import KbArticle
 from aftersales.orders import types as service_types
+from aftersales.orders.case import case_of
 from aftersales.orders.models import ServiceOrder
 from aftersales.orders.service import create_order, get_order
-from engine import queries
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
@@ -31,6 +31,7 @@ from ..extensions import db
 from ..i18n import current_locale
 from ..times import local_today
 from . import bp
+from .case_view import attachments_of, shown_steps
 from .request_forms import posted_start_data, start_blocks
 from .service_types import deployable, openable, order_steps, status_labels, type_labels
 
@@ -420,8 +421,7 @@ def order_page(number: str):  # noqa: ANN201
     customer = _callers([order.customer])[0]
     product = caller.product_view(order.product, local_today()) if order.product else None
     article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
-    history = queries.history_of(db.session, instance.id) if instance is not None else []
-    tasks = queries.open_tasks_of(db.session, instance.id) if instance is not None else []
+    case = case_of(db.session, current_user.actor, order)
     steps = [
         s.key
         for s in order_steps(
@@ -436,9 +436,12 @@ def order_page(number: str):  # noqa: ANN201
         customer=customer,
         product=product,
         article=article,
-        history=history,
-        names=queries.activity_names(db.session, instance.definition_id) if instance else {},
-        tasks=[t for t in tasks if current_user.actor.sees(t.org_path)],
+        case=case,
+        shown=shown_steps(db.session, case, current_locale()),
+        attachments=attachments_of(db.session, order.process_instance_id),
+        history=case.timeline,
+        names=case.names,
+        tasks=case.open_tasks,
         steps=steps,
         step=step,
         is_open=order.is_open,

@@ -27,3 +27,26 @@ ROLE_NAMES = {
 def role_name(role: str) -> str:
     name = ROLE_NAMES.get(role)
     return str(name) if name is not None else role
+
+
+GROUP_NAMES = {
+    "agents": _l("Call-center agents"),
+    "team_leads": _l("Team leads"),
+    "centers": _l("Service centers"),
+    "depots": _l("Depot repair"),
+    "outlets": _l("Outlets"),
+    "outlet_managers": _l("Outlet managers"),
+    "engineers": _l("Engineers"),
+    "departments": _l("Responsible departments"),
+    "complaints": _l("Complaints desk"),
+    "warehouse": _l("Warehouse"),
+    "finance": _l("Finance"),
+    "managers": _l("Managers"),
+}
+
+
+@bp.app_template_global("group_name")
+def group_name(groups: str | None) -> str:
+    """A candidate group (or a comma-separated list of them) by the names people use."""
+    names = [g.strip() for g in (groups or "").split(",") if g.strip()]
+    return "、".join(str(GROUP_NAMES.get(g, g)) for g in names)
