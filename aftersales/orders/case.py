@@ -156,7 +156,7 @@ def case_of(session: Session, actor: Actor, order: ServiceOrder) -> Case:
     ]
     timeline = queries.history_of(session, instance.id) if instance else []
     names = queries.activity_names(session, instance.definition_id) if instance else {}
-    usernames = {s.completed_by for s in steps if s.completed_by}
+    usernames = {s.completed_by for s in steps if s.completed_by} | {order.created_by or ""}
     usernames |= {t.assignee for t in open_tasks if t.assignee}
     usernames |= {e.actor for e in timeline if e.actor}
     if isinstance(variables.get("engineer"), str):
