@@ -215,6 +215,7 @@ ROUTES: dict[str, Access] = {
     "api.find_customers": IN_SCOPE,
     "api.post_order": IN_SCOPE,
     "api.read_order": IN_SCOPE,
+    "api.list_service_types": ANY_USER,
     "api.kb_search": ANY_USER,
     "api.kb_article": ANY_USER,
     "api.kb_create": _a(KB_EDITOR),

@@ -212,6 +212,26 @@ COMPONENTS["Order"] = _obj(
         ),
     },
 )
+COMPONENTS["ServiceTypes"] = _obj(
+    ["items"],
+    items={
+        "type": "array",
+        "items": _obj(
+            ["key", "version", "name", "prefix", "process", "statuses", "may_open"],
+            key=_STR,
+            version=_INT,
+            name={"type": "object"},
+            prefix=_STR,
+            process=_STR,
+            start_form=_STR_OR_NULL,
+            customer=_STR,
+            product=_STR,
+            callback=_STR_OR_NULL,
+            may_open={"type": "boolean"},
+            statuses={"type": "array", "items": {"type": "object"}},
+        ),
+    },
+)
 COMPONENTS["Definition"] = _all(
     key=_STR,
     name=_STR_OR_NULL,
