@@ -133,6 +133,7 @@ ROUTES: dict[str, Access] = {
     "ui.order_page": IN_SCOPE,
     # ---- service staff: the dispatch board and outlets -------------------------------------
     "ui.dispatch_board": _a(SERVICE_STAFF, scoped=True),
+    "ui.board_export": _a(SERVICE_STAFF, scoped=True),
     "ui.outlet_list": _a(SERVICE_STAFF, scoped=True),
     "ui.outlet_page": _a(SERVICE_STAFF, scoped=True),
     # ---- knowledge base -------------------------------------------------------------------

@@ -211,3 +211,22 @@ def test_a_field_the_start_form_does_not_declare_is_refused(world: World) -> Non
     )
     assert response.status_code == 422
     assert "org_unit" in text(response)
+
+
+def test_the_board_exports_every_type_by_its_name(world: World) -> None:
+    from io import BytesIO
+
+    import openpyxl
+
+    cid = caller(world)
+    for kind, data in (("repair", {"repair.urgency": "normal"}), ("consultation", {})):
+        body = {"customer_id": str(cid), "type": kind, "description": "问题", **data}
+        assert post(world.client("agent"), "/calls/orders", body).status_code == 302
+    page = text(world.client("manager").get("/board"))
+    assert 'href="/board.xlsx"' in page
+    response = world.client("manager").get("/board.xlsx?type=consultation")
+    assert response.status_code == 200
+    sheet = openpyxl.load_workbook(BytesIO(response.data)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("工单号", "类型", "状态")
+    assert {r[1] for r in rows[1:] if r and r[0]} == {"咨询单"}
