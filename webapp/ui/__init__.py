@@ -67,6 +67,7 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     modeler_pages,
     monitor_pages,
     outlet_pages,
+    process_names,
     process_pages,
     role_names,
     service_type_pages,
