@@ -102,9 +102,9 @@ DEPARTMENT: dict[str, tuple[str, dict[str, Any], str]] = {
     "return_exchange": (
         "kb",
         {"responsibility_accepted": True, "department_opinion": "物流责任，已安排换新"},
-        "reviewed",
+        "calling_back",
     ),
-    "quick_return": ("kb", {"department_reply": "财务今日 16 点前退款到原卡"}, "coordinated"),
+    "quick_return": ("kb", {"department_reply": "财务今日 16 点前退款到原卡"}, "calling_back"),
     "price_protection": (
         "finance",
         {"approved": True, "paid_amount": 300, "payment_reference": "FK-001"},
