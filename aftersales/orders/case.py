@@ -18,8 +18,10 @@ from sqlalchemy.orm import Session
 from aftersales.orders.models import ServiceOrder
 from aftersales.orders.types import TypeSpec, get_type
 from engine import queries
+from engine.errors import NotFound
 from engine.identity import Actor
 from engine.models import AuditEntry, HumanTask, OrgUnit, ProcessInstance, User
+from forms.store import latest_form
 
 
 @dataclass(frozen=True)
@@ -122,6 +124,32 @@ def _people(session: Session, usernames: set[str]) -> dict[str, str]:
     return {username: name or username for username, name in rows}
 
 
+def _opening_step(
+    session: Session, order: ServiceOrder, spec: TypeSpec, variables: dict[str, Any]
+) -> Step | None:
+    """What the agent entered on the type's start form when opening the order."""
+    if not spec.start_form:
+        return None
+    try:
+        form = latest_form(session, spec.start_form)
+    except NotFound:
+        return None
+    fields = (form.schema or {}).get("properties") or {}
+    data = {k: variables[k] for k in fields if variables.get(k) not in (None, "", [])}
+    if not data:
+        return None
+    return Step(
+        task_id="",
+        activity="",
+        name=form.title_zh or spec.name_zh,
+        form_key=form.key,
+        form_version=form.version,
+        completed_by=order.created_by,
+        completed_at=order.created_at,
+        data=data,
+    )
+
+
 def case_of(session: Session, actor: Actor, order: ServiceOrder) -> Case:
     """Everything the case record shows; the caller has checked the order is in scope. Open
     tasks of units the actor does not see (a call activity elsewhere) are left out."""
@@ -146,6 +174,9 @@ def case_of(session: Session, actor: Actor, order: ServiceOrder) -> Case:
         )
         for t in completed
     ]
+    opening = _opening_step(session, order, spec, variables)
+    if opening is not None:
+        steps.insert(0, opening)
     for step in steps:  # what the steps recorded, where the variables no longer say it
         for key, value in step.data.items():
             variables.setdefault(key, value)

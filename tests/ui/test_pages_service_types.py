@@ -230,3 +230,40 @@ def test_the_board_exports_every_type_by_its_name(world: World) -> None:
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0][:3] == ("工单号", "类型", "状态")
     assert {r[1] for r in rows[1:] if r and r[0]} == {"咨询单"}
+
+
+def test_an_agent_opens_a_return_or_exchange_from_the_caller_page(world: World) -> None:
+    cid = caller(world)
+    page = text(world.client("agent").get(f"/calls/incoming?phone={PHONE}"))
+    block = page[page.index('data-start-form="return_exchange"') :]
+    assert 'name="return_exchange.pickup_method"' in block[: block.index("</fieldset>")]
+    fields = {
+        "identity_verified": "true",
+        "pickup_method": "home_delivery",
+        "exchange_result": "exchanged",
+        "responsible_department": "logistics",
+        "reason_class": "transport_damage",
+        "reason": "外箱破损，面板有划痕",
+        "product_category": "FR",
+        "brand": "haier",
+        "quantity": "1",
+        "amount": "3999",
+    }
+    response = post(
+        world.client("agent"),
+        "/calls/orders",
+        {
+            "customer_id": str(cid),
+            "type": "return_exchange",
+            "description": "送货时发现冰箱面板划伤",
+            **{f"return_exchange.{k}": v for k, v in fields.items()},
+        },
+    )
+    assert response.status_code == 302, text(response)
+    number = response.headers["Location"].rsplit("/", 1)[-1]
+    assert number.startswith("RX")
+    order = text(world.client("agent").get(f"/orders/{number}"))
+    assert "退换货单" in order and "已受理" in order
+    opening = order[order.index('data-case-step="opening"') :]
+    opening = opening[: opening.index("</li>")]
+    assert "外箱破损，面板有划痕" in opening and "¥3999.00" in opening

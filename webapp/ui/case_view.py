@@ -40,7 +40,9 @@ def shown_steps(session: Session, case: Case, locale: str) -> list[ShownStep]:
         shown.append(
             ShownStep(
                 step=step,
-                name=case.names.get(step.activity, step.name),
+                name=case.names.get(step.activity)
+                or (form.get("title") if form and not step.activity else None)
+                or step.name,
                 by=case.person(step.completed_by),
                 fields=fields,
             )
