@@ -57,12 +57,19 @@ The figures (``_pg`` on PostgreSQL)
 from __future__ import annotations
 
 import argparse
+import base64
 import contextlib
+import cProfile
+import io
 import json
+import math
 import os
+import pstats
 import random
+import re
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
@@ -70,6 +77,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -79,11 +87,13 @@ if __package__ in (None, ""):  # run as a file: make ``bench`` and ``engine`` im
 
 import sqlalchemy as sa  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
+from werkzeug.security import generate_password_hash  # noqa: E402
 
 import aftersales  # noqa: E402
 from aftersales.customers.service import lookup
 from aftersales.dispatch.service import choose_outlet
-from aftersales.orders.models import ServiceOrder
+from aftersales.orders.models import ServiceOrder, ServiceType
+from aftersales.orders.service import create_order  # noqa: E402
 from aftersales.outlets.models import OutletProfile
 from aftersales.products.models import ProductCategory, ProductModel
 from bench import knowledge as kb_bench  # noqa: E402
@@ -96,9 +106,10 @@ from bench.engine import (  # noqa: E402
     sessions,
     sqlite_database,
 )
-from engine.commands import Deploy, execute  # noqa: E402
+from engine.commands import Complete, Deploy, execute  # noqa: E402
+from engine.db import engine_options  # noqa: E402
 from engine.identity import SYSTEM_ACTOR, Actor, actor_for, issue_token, upsert_user  # noqa: E402
-from engine.models import ProcessDefinition  # noqa: E402
+from engine.models import HumanTask, OrgUnit, ProcessDefinition  # noqa: E402
 from engine.org import upsert_unit  # noqa: E402
 from forms import binding as forms_binding  # noqa: E402
 from forms import survey  # noqa: E402
@@ -158,7 +169,11 @@ GROUPS = {
     "dispatch": ["dispatch_decision_p95_ms"],
     "kb": ["kb_search_p95_ms"],
     "journeys": ["journeys_per_min"],
+    "order_page": ["order_page_p95_ms"],
 }
+SURNAMES = ["赵", "钱", "孙", "李", "周", "吴", "郑", "王", "冯", "陈"]
+# the agent who opens the page signs in on the login page with this password
+BENCH_PASSWORD = "bench-only-password-1234"  # noqa: S105 - a scratch database's user
 
 
 # --------------------------------------------------------------------------- bulk load
@@ -234,9 +249,18 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
             for code, *_ in OUTLETS:
                 people[f"boss_{code}"] = (code, ["outlet_managers"], ["outlet_manager"])
                 people[f"eng_{code}"] = (code, ["engineers"], ["engineer"])
-            for username, (unit, groups, roles) in people.items():
+            for n, (username, (unit, groups, roles)) in enumerate(people.items()):
                 user = upsert_user(
-                    session, username=username, org_code=unit, groups=groups, roles=roles
+                    session,
+                    username=username,
+                    org_code=unit,
+                    groups=groups,
+                    roles=roles,
+                    display_name=f"{SURNAMES[n % len(SURNAMES)]}{username[-2:]}",
+                    # the agent who opens the order page signs in with a password
+                    password_hash=(
+                        generate_password_hash(BENCH_PASSWORD) if username == "agent1" else None
+                    ),
                 )
                 session.flush()
                 world["tokens"][username] = issue_token(session, user, "bench")
@@ -266,6 +290,8 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
             session.flush()
             survey.bind(session, "repair", ["VISITED", "ATTITUDE"])
             session.commit()
+            # what opening a repair needs (tests/environment.py REPAIR_FILES): its process,
+            # the process and decisions it calls, the forms, its service type
             files = [
                 (str(p), p.read_bytes())
                 for p in [
@@ -274,6 +300,7 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
                     ROOT / "bpmn" / "visit_fee.dmn",
                     ROOT / "bpmn" / "dispatch.bpmn",
                     *sorted((ROOT / "forms").glob("*.form.json")),
+                    ROOT / "bpmn" / "repair.service.json",
                 ]
             ]
             execute(session, Deploy(files), SYSTEM_ACTOR)
@@ -298,7 +325,7 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
             _insert(
                 session, postgres, n // 10, "customer_phone",
                 "id, customer_id, phone, kind, is_primary",
-                f"{n} + i, i * 10, '021-' || {pad('i', 8)}, 'landline', false",
+                f"{n} + i, i * 10, '021' || {pad('i', 8)}, 'landline', false",  # canonical form
             )  # fmt: skip
         with phase("load_addresses"):
             provinces = [p for p, _, _ in DISTRICTS]
@@ -329,6 +356,9 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
                     ProcessDefinition.key == "repair"
                 )
             ).one()
+            repair_type = session.scalar(
+                sa.select(sa.func.max(ServiceType.version)).where(ServiceType.key == "repair")
+            )
             ended = (
                 f"{now} - (i % 700) * INTERVAL '1 day'"
                 if postgres
@@ -348,7 +378,7 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
                 f"0, CASE i % {len(paths)} {outlet_paths} END, 1",
             )  # fmt: skip
             status = "CASE WHEN i % 33 = 0 THEN " + _case(
-                "i / 33", ["received", "dispatched", "accepted", "on_site", "reported"]
+                "i / 33", ["received", "dispatched", "accepted", "on_site", "reviewing"]
             ) + " ELSE 'closed' END"  # fmt: skip
             created = (
                 f"{now} - (i % 700) * INTERVAL '1 day'"
@@ -357,13 +387,12 @@ def load_world(factory: sessionmaker[Session], customers: int) -> dict[str, Any]
             )
             _insert(
                 session, postgres, orders, "service_order",
-                "id, number, type, status, customer_id, installed_product_id, description, "
-                "in_warranty, org_path, process_instance_id, verified, created_by, created_at, "
-                "closed_at",
-                f"i, 'H' || {pad('i', 10)}, 'repair', {status}, (i * 7) % {n} + 1, "
-                f"((i * 7) % {n}) * 3 + 1, '空调不制冷', true, "
-                f"CASE i % {len(paths)} {outlet_paths} END, i, false, 'import', {created}, "
-                f"CASE WHEN i % 33 = 0 THEN NULL ELSE {created} END",
+                "id, number, type, type_version, status, is_open, customer_id, "
+                "installed_product_id, description, in_warranty, process_instance_id, "
+                "verified, created_by, created_at, closed_at",
+                f"i, 'H' || {pad('i', 10)}, 'repair', {repair_type}, {status}, i % 33 = 0, "
+                f"(i * 7) % {n} + 1, ((i * 7) % {n}) * 3 + 1, '空调不制冷', true, i, false, "
+                f"'import', {created}, CASE WHEN i % 33 = 0 THEN NULL ELSE {created} END",
             )  # fmt: skip
         if postgres:
             for table in (
@@ -505,7 +534,10 @@ class Api:
         task = task or self.find(user, number, name) or ""
         if not task:
             raise RuntimeError(f"{user} sees no open {name} on {number}")
-        self.call(user, "POST", f"/api/v1/tasks/{task}/complete", {"data": data})
+        try:
+            self.call(user, "POST", f"/api/v1/tasks/{task}/complete", {"data": data})
+        except RuntimeError as error:
+            raise RuntimeError(f"{number} {name}: {error}") from None
 
 
 def serving(customer: int) -> list[str]:
@@ -638,6 +670,215 @@ def measure_journeys(url: str, world: dict, clients: int, seconds: float) -> dic
     }
 
 
+# --------------------------------------------------------------------------- the order page
+
+
+def signature_png(width: int = 360, height: int = 120) -> str:
+    """A customer's signature as the signature pad sends it: a PNG data URL of one stroke."""
+    rows = [bytearray(b"\x00" + b"\xff" * width) for _ in range(height)]  # filter 0, white
+    for x in range(12, width - 12):
+        y = int(height / 2 + 0.3 * height * math.sin(x / 17) * math.cos(x / 53))
+        for dy in (-2, -1, 0, 1, 2):
+            rows[y + dy][1 + x] = 0
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(b"".join(rows), 9))
+        + chunk(b"IEND", b"")
+    )
+    return "data:image/png;base64," + base64.b64encode(png).decode()
+
+
+# the whole history of a case (tests/ui/test_case_record.py walk_to), ending closed
+CASE_REPORT = {
+    **REPORT,
+    "solution": "补充冷媒，更换启动电容",
+    "parts_used": [
+        {"code": "CAP-35", "name": "启动电容", "qty": 2, "unit_price": 45.5},
+        {"code": "R32-1KG", "name": "R32 冷媒 1kg", "qty": 1, "unit_price": 120},
+    ],
+    "customer_signature": signature_png(),
+}
+
+
+def _complete_step(
+    factory: sessionmaker[Session], world: dict, number: str, name: str, user: str, data: dict
+) -> None:
+    with factory() as session:
+        task = session.scalar(
+            sa.select(HumanTask.id).where(
+                HumanTask.business_key == number,
+                HumanTask.name == name,
+                HumanTask.status == "open",
+            )
+        )
+        if task is None:
+            raise RuntimeError(f"{number} has no open {name} task")
+        execute(session, Complete(task, data=data), world["actors"][user])
+
+
+def closed_case(factory: sessionmaker[Session], world: dict, customer: int) -> str:
+    """A repair driven through its whole journey by the engine's commands as the people whose
+    step it is (the steps and data of tests/ui/test_case_record.py, a happy callback): its
+    number once closed."""
+    with factory() as session:
+        number = create_order(
+            session,
+            world["actors"]["agent1"],
+            {
+                "type": "repair",
+                "customer_id": customer,
+                "serial": f"SN{(customer - 1) * 3 + 1:010d}",
+                "description": "外机不转，空调不制冷",
+                "data": {"urgency": "urgent", "visit_period": "morning"},
+            },
+        ).number
+    _complete_step(factory, world, number, "phone_support", "agent1", {"solved": False})
+    with factory() as session:  # the outlet dispatch chose: where its accept task waits
+        outlet = session.scalar(
+            sa.select(OrgUnit.code)
+            .join(HumanTask, HumanTask.org_path == OrgUnit.path)
+            .where(
+                HumanTask.business_key == number,
+                HumanTask.name == "accept",
+                HumanTask.status == "open",
+            )
+        )
+    if outlet is None:
+        raise RuntimeError(f"{number}: dispatch placed it at no outlet")
+    boss, engineer = f"boss_{outlet}", f"eng_{outlet}"
+    center = f"center_{world['outlets'][outlet]}"
+    steps = [
+        ("accept", boss, {"accepted": True}),
+        ("assign_engineer", boss, {"engineer": engineer, "appointment": "2026-11-20T09:30"}),
+        (
+            "check_in",
+            engineer,
+            {"checked_in_at": "2026-11-20T10:00", "latitude": 31.2215, "longitude": 121.5447},
+        ),
+        ("work_report", engineer, CASE_REPORT),
+        ("review", center, {"approved": True, "review_comment": "照片齐全"}),
+        ("callback", "agent1", {"VISITED": True, "ATTITUDE": 5}),
+    ]
+    for name, user, data in steps:
+        _complete_step(factory, world, number, name, user, data)
+    with factory() as session:
+        status = session.scalar(sa.select(ServiceOrder.status).where(ServiceOrder.number == number))
+    if status != "closed":
+        raise RuntimeError(f"{number} ended {status!r}, not closed")
+    return number
+
+
+@contextlib.contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Environment variables set (None: unset) for the block, restored after it."""
+    saved = {name: os.environ.get(name) for name in values}
+    try:
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def measure_order_page(
+    url: str, numbers: list[str], samples: int, warmup: int, profile: int
+) -> dict:
+    """``GET /orders/<number>`` through ``app.test_client()`` signed in as an HQ agent on the
+    login page (CSRF on, as in production), round robin over ``numbers``; ms per request."""
+    from webapp import create_app
+    from webapp.extensions import db
+
+    with (
+        tempfile.TemporaryDirectory(prefix="csm_bench_page_") as instance,
+        environment(CSM_INSTANCE_DIR=instance, REDIS_URL=None),
+    ):
+        app = create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SQLALCHEMY_ENGINE_OPTIONS": engine_options(url),
+                "SECRET_KEY": "bench-only-session-key-0123456789",
+                "REDIS_URL": None,
+                "EMBEDDED_TIMERS": False,
+                "RATELIMIT_STORAGE_URI": "memory://",
+            }
+        )
+        try:
+            client = app.test_client()
+            match = TOKEN.search(client.get("/login").get_data(as_text=True))
+            if match is None:
+                raise RuntimeError("the login page carries no csrf_token")
+            signed_in = client.post(
+                "/login",
+                data={"username": "agent1", "password": BENCH_PASSWORD, "csrf_token": match[1]},
+            )
+            if signed_in.status_code != 302:
+                raise RuntimeError(f"signing in as agent1 answered {signed_in.status_code}")
+            paths = [f"/orders/{number}" for number in numbers]
+            sizes = []
+            for k in range(max(warmup, len(paths))):  # every page once, checked
+                response = client.get(paths[k % len(paths)])
+                page = response.get_data(as_text=True)
+                if response.status_code != 200 or "data-case-record" not in page:
+                    raise RuntimeError(f"{paths[k % len(paths)]} answered {response.status_code}")
+                if "启动电容" not in page or "data-signature" not in page:
+                    raise RuntimeError(f"{paths[k % len(paths)]} shows no work report")
+                sizes.append(len(response.data))
+            times = []
+            for k in range(samples):
+                started = time.perf_counter()
+                response = client.get(paths[k % len(paths)])
+                times.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200:
+                    raise RuntimeError(f"{paths[k % len(paths)]} answered {response.status_code}")
+            if profile:
+                profiler = cProfile.Profile()
+                profiler.enable()
+                for k in range(profile):
+                    client.get(paths[k % len(paths)])
+                profiler.disable()
+                out = io.StringIO()
+                stats = pstats.Stats(profiler, stream=out)
+                print(f"--- cProfile of {profile} order pages, by cumulative time", file=out)
+                stats.sort_stats("cumulative").print_stats(40)
+                print("--- the same by own time", file=out)
+                stats.sort_stats("tottime").print_stats(25)
+                print(out.getvalue(), file=sys.stderr)
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+    return {
+        "p95": percentile(times, 95),
+        "p50": percentile(times, 50),
+        "max": max(times),
+        "bytes": statistics.median(sizes),
+    }
+
+
+def run_order_page(factory: sessionmaker[Session], url: str, world: dict, args: Any) -> dict:
+    rng = random.Random(SEED + 2)
+    customers = [rng.randint(1, world["customers"]) for _ in range(args.case_orders)]
+    with phase("order_page_journeys"):
+        numbers = [closed_case(factory, world, c) for c in customers]
+    with phase("order_page_samples"):
+        return measure_order_page(url, numbers, args.page_samples, 30, args.profile)
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -648,6 +889,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--queries", type=int, default=None, help="per figure, default 300")
     parser.add_argument("--journey-seconds", type=float, default=None, help="default 60")
     parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument(
+        "--case-orders", type=int, default=5, help="closed repairs whose page is timed (5)"
+    )
+    parser.add_argument(
+        "--page-samples", type=int, default=None, help="order pages timed, default 300"
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="after timing, profile N more order pages with cProfile (stats on stderr)",
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, a smoke run")
     parser.add_argument("--only", default="", help=f"groups: {', '.join(GROUPS)}")
     args = parser.parse_args(argv)
@@ -656,6 +910,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args.articles = args.articles or (1_000 if quick else 10_000)
     args.queries = args.queries or (100 if quick else 300)
     args.journey_seconds = args.journey_seconds or (10.0 if quick else 60.0)
+    args.page_samples = args.page_samples or (200 if quick else 300)
     chosen = {g.strip() for g in args.only.split(",") if g.strip()} or set(GROUPS)
     unknown = chosen - set(GROUPS)
     if unknown:
@@ -671,7 +926,7 @@ def main(argv: list[str] | None = None) -> None:
     suffix = "_pg" if HAS_PG else ""
     emit("load_avg_1m_at_start", os.getloadavg()[0], "load")
 
-    if groups & {"lookup", "dispatch", "journeys"}:
+    if groups & {"lookup", "dispatch", "journeys", "order_page"}:
         database = postgres_database if HAS_PG else sqlite_database
         with database() as url, sessions(url) as factory:
             with phase(f"load{suffix}"):
@@ -696,6 +951,14 @@ def main(argv: list[str] | None = None) -> None:
                 emit(f"dispatch_decision_p95_ms{suffix}", chosen["p95"], "ms")
                 emit(f"dispatch_decision_median_ms{suffix}", chosen["p50"], "ms")
                 emit(f"dispatch_served_share{suffix}", chosen["served"], "share")
+            if "order_page" in groups:
+                with phase(f"order_page{suffix}"):
+                    page = run_order_page(factory, url, world, args)
+                emit(f"order_page_p95_ms{suffix}", page["p95"], "ms")
+                emit(f"order_page_median_ms{suffix}", page["p50"], "ms")
+                emit(f"order_page_max_ms{suffix}", page["max"], "ms")
+                emit(f"order_page_bytes{suffix}", page["bytes"], "bytes")
+                emit(f"order_page_samples{suffix}", args.page_samples, "requests")
             if "journeys" in groups:
                 with phase(f"journeys{suffix}"):
                     done = measure_journeys(url, world, args.clients, args.journey_seconds)
