@@ -504,11 +504,35 @@ def run_kb(url: str, articles: int, count: int, suffix: str) -> None:
 # --------------------------------------------------------------------------- journeys
 
 
+class LostRace(RuntimeError):
+    """The server rolled the request back: another command changed the instance first."""
+
+
 class Api:
+    """The JSON API as a client drives it. A lost race (409 "changed by someone else
+    meanwhile": the command was rolled back) is sent again, as a client should, up to
+    ``RETRIES`` times; ``retried`` counts them (on SQLite two writers often collide)."""
+
+    RETRIES = 5
+
     def __init__(self, base: str, tokens: dict[str, str]) -> None:
         self.base, self.tokens = base, tokens
+        self.retried = 0
+        self._lock = threading.Lock()
 
     def call(self, user: str, method: str, path: str, body: Any = None) -> Any:
+        for attempt in range(self.RETRIES + 1):
+            try:
+                return self._call(user, method, path, body)
+            except LostRace:
+                if attempt == self.RETRIES:
+                    raise
+                with self._lock:
+                    self.retried += 1
+                time.sleep(0.02 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _call(self, user: str, method: str, path: str, body: Any = None) -> Any:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(
             self.base + path,
@@ -524,7 +548,8 @@ class Api:
                 return json.loads(response.read())
         except urllib.error.HTTPError as error:
             detail = error.read()[:300].decode(errors="replace")
-            raise RuntimeError(f"{method} {path} as {user}: {error.code} {detail}") from None
+            kind = LostRace if error.code == 409 and "meanwhile" in detail else RuntimeError
+            raise kind(f"{method} {path} as {user}: {error.code} {detail}") from None
 
     def find(self, user: str, number: str, name: str) -> str | None:
         tasks = self.call(user, "GET", f"/api/v1/tasks?business_key={number}")["items"]
@@ -667,6 +692,7 @@ def measure_journeys(url: str, world: dict, clients: int, seconds: float) -> dic
         "per_min": len(durations) / seconds * 60,
         "p50": statistics.median(durations) if durations else float("nan"),
         "failed": len(errors),
+        "retried": api.retried,
     }
 
 
@@ -839,11 +865,12 @@ def measure_order_page(
                 if "启动电容" not in page or "data-signature" not in page:
                     raise RuntimeError(f"{paths[k % len(paths)]} shows no work report")
                 sizes.append(len(response.data))
-            times = []
+            times, cpu = [], []
             for k in range(samples):
-                started = time.perf_counter()
+                started, used = time.perf_counter(), time.process_time()
                 response = client.get(paths[k % len(paths)])
                 times.append((time.perf_counter() - started) * 1000)
+                cpu.append((time.process_time() - used) * 1000)
                 if response.status_code != 200:
                     raise RuntimeError(f"{paths[k % len(paths)]} answered {response.status_code}")
             if profile:
@@ -866,6 +893,8 @@ def measure_order_page(
         "p95": percentile(times, 95),
         "p50": percentile(times, 50),
         "max": max(times),
+        "cpu_p95": percentile(cpu, 95),
+        "cpu_p50": percentile(cpu, 50),
         "bytes": statistics.median(sizes),
     }
 
@@ -957,6 +986,8 @@ def main(argv: list[str] | None = None) -> None:
                 emit(f"order_page_p95_ms{suffix}", page["p95"], "ms")
                 emit(f"order_page_median_ms{suffix}", page["p50"], "ms")
                 emit(f"order_page_max_ms{suffix}", page["max"], "ms")
+                emit(f"order_page_cpu_p95_ms{suffix}", page["cpu_p95"], "ms")
+                emit(f"order_page_cpu_median_ms{suffix}", page["cpu_p50"], "ms")
                 emit(f"order_page_bytes{suffix}", page["bytes"], "bytes")
                 emit(f"order_page_samples{suffix}", args.page_samples, "requests")
             if "journeys" in groups:
@@ -964,6 +995,7 @@ def main(argv: list[str] | None = None) -> None:
                     done = measure_journeys(url, world, args.clients, args.journey_seconds)
                 emit(f"journeys_completed{suffix}", done["done"], "journeys")
                 emit(f"journeys_failed{suffix}", done["failed"], "journeys")
+                emit(f"journey_requests_retried{suffix}", done["retried"], "requests")
                 emit(f"journeys_per_min{suffix}", done["per_min"], "journeys/min")
                 emit(f"journey_p50_s{suffix}", done["p50"], "s")
                 with factory() as session:  # a cross-check: closed and verified in the database
