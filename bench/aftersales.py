@@ -1001,8 +1001,11 @@ def main(argv: list[str] | None = None) -> None:
                 emit(f"dispatch_decision_median_ms{suffix}", chosen["p50"], "ms")
                 emit(f"dispatch_served_share{suffix}", chosen["served"], "share")
             if "order_page" in groups:
+                # the machine's load right around the timed pages, as the figure depends on it
+                emit(f"order_page_load_avg_1m_before{suffix}", os.getloadavg()[0], "load")
                 with phase(f"order_page{suffix}"):
                     page = run_order_page(factory, url, world, args)
+                emit(f"order_page_load_avg_1m_after{suffix}", os.getloadavg()[0], "load")
                 emit(f"order_page_p95_ms{suffix}", page["p95"], "ms")
                 emit(f"order_page_median_ms{suffix}", page["p50"], "ms")
                 emit(f"order_page_max_ms{suffix}", page["max"], "ms")
