@@ -66,10 +66,12 @@ The figures (``_pg`` on PostgreSQL)
     appointment, the engineer checks in and reports (two parts, a signature PNG), the center
     reviews, the agent's callback survey closes it. 30 warm-up requests (each page checked
     for its case record and work report), then ``--page-samples`` (300) round robin; p95,
-    median and max of wall time, ``order_page_cpu_*`` the process CPU time of the same
-    requests (what the page costs without the machine's other load; on PostgreSQL it leaves
-    out the server's share). ``--profile N`` profiles N more pages with cProfile and prints
-    the statistics on stderr.
+    median and max of wall time. ``order_page_cpu_*`` is this process's CPU time for the same
+    requests: what the page costs whatever else loads the machine (on PostgreSQL without the
+    server's share; ``order_page_server_cpu_mean_ms_pg`` is the CPU the app's PostgreSQL
+    backends used per page, read from /proc when the server is local).
+    ``order_page_load_avg_1m_*`` is the load right around the timed pages. ``--profile N``
+    profiles N more pages with cProfile and prints the statistics on stderr.
 ``phase_*_s``
     Wall time of the bench's phases (``phase_load_*`` is the bulk load of each table).
 """
@@ -842,6 +844,33 @@ def environment(**values: str | None) -> Iterator[None]:
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+def server_backends(engine: sa.Engine) -> list[int]:
+    """The PostgreSQL backends serving ``engine``'s database (the app's pooled connections),
+    when the server runs on this machine; [] on SQLite."""
+    if engine.dialect.name != "postgresql" or engine.url.host not in ("127.0.0.1", "localhost"):
+        return []
+    with engine.connect() as conn:
+        return list(
+            conn.scalars(
+                sa.text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+            )
+        )
+
+
+def server_cpu_s(pids: list[int]) -> float | None:
+    """User and system CPU seconds the backends ``pids`` have used (from /proc), or None."""
+    if not pids:
+        return None
+    total = 0
+    try:
+        for pid in pids:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def measure_order_page(
     url: str, numbers: list[str], samples: int, warmup: int, profile: int
 ) -> dict:
@@ -886,6 +915,9 @@ def measure_order_page(
                     raise RuntimeError(f"{paths[k % len(paths)]} shows no work report")
                 sizes.append(len(response.data))
             times, cpu = [], []
+            with app.app_context():
+                backends = server_backends(db.engine)
+            server_before = server_cpu_s(backends)
             for k in range(samples):
                 started, used = time.perf_counter(), time.process_time()
                 response = client.get(paths[k % len(paths)])
@@ -893,6 +925,7 @@ def measure_order_page(
                 cpu.append((time.process_time() - used) * 1000)
                 if response.status_code != 200:
                     raise RuntimeError(f"{paths[k % len(paths)]} answered {response.status_code}")
+            server_after = server_cpu_s(backends)
             if profile:
                 profiler = cProfile.Profile()
                 profiler.enable()
@@ -915,6 +948,11 @@ def measure_order_page(
         "max": max(times),
         "cpu_p95": percentile(cpu, 95),
         "cpu_p50": percentile(cpu, 50),
+        "server_cpu_mean": (
+            (server_after - server_before) * 1000 / samples
+            if server_before is not None and server_after is not None
+            else None
+        ),
         "bytes": statistics.median(sizes),
     }
 
@@ -1011,6 +1049,8 @@ def main(argv: list[str] | None = None) -> None:
                 emit(f"order_page_max_ms{suffix}", page["max"], "ms")
                 emit(f"order_page_cpu_p95_ms{suffix}", page["cpu_p95"], "ms")
                 emit(f"order_page_cpu_median_ms{suffix}", page["cpu_p50"], "ms")
+                if page["server_cpu_mean"] is not None:
+                    emit(f"order_page_server_cpu_mean_ms{suffix}", page["server_cpu_mean"], "ms")
                 emit(f"order_page_bytes{suffix}", page["bytes"], "bytes")
                 emit(f"order_page_samples{suffix}", args.page_samples, "requests")
             if "journeys" in groups:
