@@ -422,12 +422,7 @@ def order_page(number: str):  # noqa: ANN201
     product = caller.product_view(order.product, local_today()) if order.product else None
     article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
     case = case_of(db.session, current_user.actor, order)
-    steps = [
-        s.key
-        for s in order_steps(
-            service_types.get_type(db.session, order.type, order.type_version), order.status
-        )
-    ]
+    steps = [s.key for s in order_steps(case.spec, order.status)]  # the order's type version
     step = steps.index(order.status) if order.status in steps else -1
     return render_template(
         "orders/order.html",
