@@ -303,18 +303,19 @@ def _customer_phone(data: dict[str, Any]) -> str | None:
     return None
 
 
-def move_instance(session: Session, instance: ProcessInstance, unit_id: int, path: str) -> None:
-    """Give the instance and its open tasks a new organisation unit."""
+def move_instance(
+    session: Session, instance: ProcessInstance, unit_id: int, path: str, keep: str | None = None
+) -> None:
+    """Give the instance and its open tasks a new organisation unit. ``keep``: the task this
+    command completes, still open in the table; it stays where it was done, so the unit that
+    did it (and only that unit) reads it afterwards."""
     instance.org_unit_id, instance.org_path = unit_id, path
-    open_ids = sa.select(HumanTask.id).where(
-        HumanTask.instance_id == instance.id, HumanTask.status == "open"
-    )
+    moving = [HumanTask.instance_id == instance.id, HumanTask.status == "open"]
+    if keep is not None:
+        moving.append(HumanTask.id != keep)
+    open_ids = sa.select(HumanTask.id).where(*moving)
     db = session.connection()
-    db.execute(
-        sa.update(HumanTask)
-        .where(HumanTask.instance_id == instance.id, HumanTask.status == "open")
-        .values(org_path=path)
-    )
+    db.execute(sa.update(HumanTask).where(*moving).values(org_path=path))
     db.execute(
         sa.update(TaskCandidate).where(TaskCandidate.task_id.in_(open_ids)).values(org_path=path)
     )

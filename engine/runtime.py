@@ -272,7 +272,7 @@ def save(
         ready = [t for t in live if t.has_state(TaskState.READY) and t.task_spec.manual]
         owner = owning_unit_code(instance.variables, ready)
         if owner:
-            follow_org_variable(session, instance, owner)
+            follow_org_variable(session, instance, owner, completing=completed_task_id)
         projection.project_human_tasks(
             session,
             instance,
@@ -299,7 +299,9 @@ def owning_unit_code(variables: dict[str, Any], ready: list[Any]) -> Any:
     return variables.get(ORG_VARIABLE)
 
 
-def follow_org_variable(session: Session, instance: ProcessInstance, code: Any) -> None:
+def follow_org_variable(
+    session: Session, instance: ProcessInstance, code: Any, *, completing: str | None = None
+) -> None:
     """A process moves its instance by setting ``org_unit`` to a unit's code (dispatch does).
 
     An unknown code refuses the whole command, so nothing is saved with a wrong owner.
@@ -311,7 +313,7 @@ def follow_org_variable(session: Session, instance: ProcessInstance, code: Any) 
             {ORG_VARIABLE: "unknown organisation unit"},
         )
     if unit.id != instance.org_unit_id:
-        projection.move_instance(session, instance, unit.id, unit.path)
+        projection.move_instance(session, instance, unit.id, unit.path, keep=completing)
 
 
 def refresh_status(session: Session, instance: ProcessInstance, *, recount: bool = False) -> None:

@@ -173,11 +173,23 @@ def case_of(session: Session, actor: Actor, order: ServiceOrder) -> Case:
             data=dict((t.snapshot or {}).get("data") or {}),
         )
         for t in completed
+        if actor.sees(t.org_path)  # a step another unit did before the order came here is theirs
     ]
     opening = _opening_step(session, order, spec, variables)
     if opening is not None:
         steps.insert(0, opening)
-    for step in steps:  # what the steps recorded, where the variables no longer say it
+    kept = set()
+    for step in steps:  # what the steps in scope recorded, where the variables no longer say it
+        kept.update(step.data)
+    hidden = {
+        k
+        for t in completed
+        if not actor.sees(t.org_path)
+        for k in (t.snapshot or {}).get("data") or {}
+    }
+    for key in hidden - kept:  # a refusing outlet's reason is not the next outlet's to read
+        variables.pop(key, None)
+    for step in steps:
         for key, value in step.data.items():
             variables.setdefault(key, value)
     open_tasks = [

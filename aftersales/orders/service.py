@@ -40,6 +40,8 @@ CASE_VARIABLES = (
     "in_warranty",
     "fault_description",
 )
+# what a start form may not set: the case's own variables and those the processes route by
+RESERVED_VARIABLES = (*CASE_VARIABLES, "org_unit", "engineer", "dispatch", "service_mode")
 
 
 def opened_with_an_order(definition: ProcessDefinition, via: str) -> StartRefusal | None:
@@ -99,7 +101,7 @@ def _start_data(session: Session, spec: types.TypeSpec, data: Any) -> dict[str, 
     errors = validate_data(form, data)
     if errors:
         raise InvalidInput("the start form's data are invalid", errors)
-    reserved = sorted(set(data) & set(CASE_VARIABLES))
+    reserved = sorted(set(data) & set(RESERVED_VARIABLES))
     if reserved:
         raise InvalidInput(
             "the start form sets case variables", dict.fromkeys(reserved, "reserved")

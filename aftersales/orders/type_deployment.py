@@ -11,13 +11,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import sqlalchemy as sa
 from lxml import etree
 from sqlalchemy.orm import Session
 
 from aftersales.orders import types
+from aftersales.orders.models import ServiceOrder
+from aftersales.orders.service import RESERVED_VARIABLES
 from engine import deployment
 from engine.business_status import BPMN, called_processes, named_statuses
 from engine.deployment import latest_definition, process_startable
+from engine.models import ProcessInstance
 from engine.parsing import ModelFile, read_model_file
 from forms.models import FormDefinition
 
@@ -94,21 +98,46 @@ class _Processes:
         return found, seen
 
 
-def _deployed_forms(files: list[tuple[str, bytes]]) -> set[str]:
-    keys = set()
+def _deployed_forms(files: list[tuple[str, bytes]]) -> dict[str, set[str]]:
+    """The forms of this deployment: key -> the fields their schema declares."""
+    found: dict[str, set[str]] = {}
     for name, content in files:
         if name.lower().endswith(".form.json"):
             try:
-                keys.add(json.loads(content.decode("utf-8-sig")).get("key"))
+                document = json.loads(content.decode("utf-8-sig"))
+                fields = set((document.get("schema") or {}).get("properties") or {})
+                found[document.get("key")] = fields
             except (ValueError, AttributeError, UnicodeDecodeError):
                 continue
-    return keys
+    return found
 
 
-def _form_exists(session: Session, key: str, here: set[str]) -> bool:
+def _form_fields(session: Session, key: str, here: dict[str, set[str]]) -> set[str] | None:
+    """The fields form ``key`` declares (this deployment's version first), None if none."""
     if key in here:
-        return True
-    return session.query(FormDefinition.id).filter(FormDefinition.key == key).first() is not None
+        return here[key]
+    form = session.scalar(
+        sa.select(FormDefinition)
+        .where(FormDefinition.key == key)
+        .order_by(FormDefinition.version.desc())
+        .limit(1)
+    )
+    return set((form.schema or {}).get("properties") or {}) if form is not None else None
+
+
+def _started_alone(session: Session, process_key: str) -> bool:
+    """Whether the process has instances that no order opened (it is someone's process)."""
+    return (
+        session.scalar(
+            sa.select(ProcessInstance.id)
+            .where(
+                ProcessInstance.process_key == process_key,
+                ~sa.exists().where(ServiceOrder.process_instance_id == ProcessInstance.id),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def check_type(
@@ -116,7 +145,7 @@ def check_type(
     name: str,
     document: dict[str, Any],
     processes: _Processes,
-    forms_here: set[str],
+    forms_here: dict[str, set[str]],
     prefixes: dict[str, str],
 ) -> list[dict]:
     """What a type refers to: its process (startable on its own by an order), its start form,
@@ -131,11 +160,23 @@ def check_type(
         refuse(f"process {process!r} is neither in this deployment nor deployed", "$.process")
     elif not processes.startable(process):
         refuse(f"process {process!r} is only called by other processes", "$.process")
+    elif not types.is_order_process(session, process) and _started_alone(session, process):
+        refuse(
+            f"process {process!r} has instances started on their own; "
+            "an order type's process is started only by opening orders",
+            "$.process",
+        )
     else:
         problems.extend(_status_coverage(name, document, processes))
     start_form = document.get("start_form")
-    if start_form and not _form_exists(session, start_form, forms_here):
+    fields = _form_fields(session, start_form, forms_here) if start_form else set()
+    if fields is None:
         refuse(f"form {start_form!r} is neither in this deployment nor deployed", "$.start_form")
+    elif reserved := sorted(fields & set(RESERVED_VARIABLES)):
+        refuse(
+            f"start form {start_form!r} declares {', '.join(reserved)}, which the order sets",
+            "$.start_form",
+        )
     owner = prefixes.get(document["prefix"])
     if owner is not None and owner != key:
         refuse(f"prefix {document['prefix']!r} is already used by type {owner!r}", "$.prefix")
@@ -201,7 +242,7 @@ def check_saved(session: Session, document: dict[str, Any]) -> None:
     if not problems:
         processes = _Processes(session, [])
         prefixes = {row.prefix: row.key for row in types.latest_rows(session)}
-        problems = check_type(session, name, document, processes, set(), prefixes)
+        problems = check_type(session, name, document, processes, {}, prefixes)
     if problems:
         raise types.refused(problems)
 

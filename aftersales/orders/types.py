@@ -24,6 +24,7 @@ from engine.errors import DeploymentError, InvalidInput, NotFound
 from engine.identity import ROLES, Actor
 
 SUFFIX = ".service.json"
+RESERVED_KEYS = frozenset({"new"})  # /admin/service-types/new is the page for a new type
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 PREFIX = re.compile(r"^[A-Z]{1,4}$")
 NEEDS = ("required", "optional", "none")
@@ -150,6 +151,8 @@ def check_document(name: str, document: dict) -> list[dict]:
     key = document.get("key")
     if "key" in document and not (isinstance(key, str) and KEY.match(key)):
         refuse("key must match ^[a-z][a-z0-9_]{0,39}$", "$.key")
+    elif key in RESERVED_KEYS:
+        refuse(f"key {key!r} is reserved", "$.key")
     if name.endswith(SUFFIX) and isinstance(key, str) and "/" not in name:
         stem = name.rsplit("/", 1)[-1][: -len(SUFFIX)]
         if stem and stem != key:
@@ -343,13 +346,8 @@ def type_versions(session: Session, key: str) -> list[ServiceType]:
 
 
 def is_order_process(session: Session, process_key: str) -> bool:
-    """Whether some type's version opens orders with this process."""
-    return (
-        session.scalar(
-            sa.select(ServiceType.id).where(ServiceType.process_key == process_key).limit(1)
-        )
-        is not None
-    )
+    """Whether a type (its latest version) opens orders with this process."""
+    return any(row.process_key == process_key for row in latest_rows(session))
 
 
 def statuses_by_type(session: Session) -> dict[tuple[str, int], TypeSpec]:

@@ -10,7 +10,16 @@ import sqlalchemy as sa
 
 from aftersales.orders.service import create_order
 from engine.models import HumanTask
-from tests.security.scope_world import PUDONG, actor, complete, customer, deploy, token
+from tests.security.scope_world import (
+    PUDONG,
+    actor,
+    complete,
+    customer,
+    deploy,
+    dispatched_order,
+    refused,
+    token,
+)
 from tests.ui import pages
 from tests.ui.pages import World, text
 from webapp.demo import SIGNATURE
@@ -97,7 +106,7 @@ def test_the_order_page_shows_every_step_by_its_forms_labels(world: World) -> No
     assert "启动电容" in steps and "¥45.50" in steps  # the parts table with its prices
     assert "审核意见（退回时必填） 照片齐全" in steps
     assert "工程师是否确实上门服务？ 是" in steps and "师傅迟到两小时" in steps
-    assert "data-signature" in page and 'src="data:image/png;base64,' in page
+    assert "data-signature-image" in page and 'src="data:image/png;base64,' in page
 
 
 def test_the_order_page_names_the_engineer_outlet_appointment_and_fees(world: World) -> None:
@@ -151,3 +160,18 @@ def test_someone_outside_the_orders_scope_gets_no_case(world: World) -> None:
         f"/api/v1/orders/{number}", headers=token(world, "outlet2")
     )
     assert response.status_code == 404
+
+
+def test_the_next_outlet_reads_nothing_of_the_refusing_outlets_step(world: World) -> None:
+    deploy(world)
+    cid = customer(world, "孔亮", "13800000654", PUDONG)
+    number = dispatched_order(world, cid)
+    refused(world, number, "outlet")  # Pudong refuses; the next outlet in Shanghai gets it
+    page = world.client("mgr-sh-mh").get(f"/orders/{number}")
+    assert page.status_code == 200
+    shown = text(page)
+    assert "浦东网点 张伟" not in section(shown, "data-case-record")
+    client = world.app.test_client()
+    answer = client.get(f"/api/v1/orders/{number}", headers=token(world, "mgr-sh-mh")).get_json()
+    assert all(step["completed_by"] != "outlet" for step in answer["case"]["steps"])
+    assert "refuse_reason" not in answer["case"]["facts"]

@@ -267,3 +267,57 @@ def test_an_agent_opens_a_return_or_exchange_from_the_caller_page(world: World) 
     opening = order[order.index('data-case-step="opening"') :]
     opening = opening[: opening.index("</li>")]
     assert "外箱破损，面板有划痕" in opening and "¥3999.00" in opening
+
+
+def test_an_order_of_a_type_without_customer_opens_its_page(world: World) -> None:
+    form = type_form("walk_in", "到店咨询", "WI", customer="none", product="none")
+    form.update(start_form="", callback="")
+    assert save(world, form).status_code == 302
+    response = post(world.client("agent"), "/calls/orders", {"type": "walk_in", "customer_id": ""})
+    token_answer = world.app.test_client()
+    del token_answer
+    with world.session_factory() as session:
+        from aftersales.orders.service import create_order
+        from engine.identity import actor_for
+        from engine.models import User
+
+        agent = actor_for(session.scalar(sa.select(User).filter_by(username="agent")))
+        number = create_order(session, agent, {"type": "walk_in", "description": "问路"}).number
+    assert response.status_code in (404, 422)
+    page = world.client("agent").get(f"/orders/{number}")
+    assert page.status_code == 200 and "到店咨询" in text(page)
+
+
+def test_an_absurd_number_of_status_rows_is_read_as_the_most_there_can_be(world: World) -> None:
+    for rows in ("abc", "1e3"):
+        form = type_form("repair", "维修单", "R", original_key="repair", status_rows=rows)
+        assert save(world, form).status_code == 422  # no rows read: no statuses
+    huge = type_form("repair", "维修单", "R", original_key="repair", status_rows="9" * 20)
+    assert save(world, huge).status_code == 302  # the rows the page has, read at once
+
+
+def test_the_new_types_page_key_is_reserved(world: World) -> None:
+    response = save(world, type_form("new", "新单", "NW"))
+    assert response.status_code == 422 and "reserved" in field_block(text(response), "key")
+
+
+def test_a_process_started_on_its_own_cannot_become_an_order_types(world: World) -> None:
+    with world.session_factory() as session:  # the demo world's own service requests
+        assert session.scalar(
+            sa.select(sa.func.count())
+            .select_from(ProcessInstance)
+            .where(ProcessInstance.process_key == "demo_service_request")
+        )
+    form = type_form("takeover", "接管", "TK", process="demo_service_request")
+    form.update(start_form="", status_rows="1")
+    form.update({"status-0-key": "received", "status-0-zh": "已受理", "status-0-en": "Received"})
+    response = save(world, form)
+    assert response.status_code == 422
+    assert "started on their own" in field_block(text(response), "process")
+
+
+def test_a_start_form_that_sets_the_orders_own_variables_is_refused(world: World) -> None:
+    form = type_form("dup", "重复", "DU", start_form="service_request")
+    response = save(world, form)
+    assert response.status_code == 422
+    assert "which the order sets" in field_block(text(response), "start_form")

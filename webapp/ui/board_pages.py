@@ -83,7 +83,10 @@ def _chosen(actor: Actor) -> Chosen:
     outlet = _choice("outlet", list(outlet_paths))
     specs = service_types.latest_types(db.session)
     kind = _choice("type", [t.key for t in specs])
-    statuses = board_statuses([t for t in specs if kind in (None, t.key)])
+    # the latest versions' statuses first, then those only older versions still name (their
+    # orders keep their version's statuses)
+    older = sorted(service_types.statuses_by_type(db.session).values(), key=lambda s: -s.version)
+    statuses = board_statuses([t for t in [*specs, *older] if kind in (None, t.key)])
     status = _choice("status", [s.key for s in statuses])
     start, end = _day("from"), _day("to")
     flt = board.BoardFilter(

@@ -418,7 +418,7 @@ def order_page(number: str):  # noqa: ANN201
         if order.process_instance_id
         else None
     )
-    customer = _callers([order.customer])[0]
+    customer = _callers([order.customer])[0] if order.customer is not None else None
     product = caller.product_view(order.product, local_today()) if order.product else None
     article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
     case = case_of(db.session, current_user.actor, order)

@@ -33,7 +33,11 @@ def _split(text: str) -> list[str]:
 def document_from_post(form: Any, key: str | None) -> dict[str, Any]:
     """The type document the page's fields describe (unchecked: check_saved checks it)."""
     statuses = []
-    for index in range(int(form.get("status_rows", 0) or 0)):
+    try:
+        rows = int(form.get("status_rows", 0) or 0)
+    except ValueError:
+        rows = 0
+    for index in range(max(0, min(rows, service_types.MAX_STATUSES + BLANK_STATUS_ROWS))):
         status_key = (form.get(f"status-{index}-key") or "").strip()
         if not status_key:
             continue
