@@ -55,8 +55,12 @@ def test_an_assignee_expression_that_names_no_one_leaves_the_step_to_its_group(e
 
 def test_the_completer_in_any_one_of_the_candidate_groups_gets_the_next_step(engine_env):
     started = start(engine_env, "manager", second_to="manager")
-    engine_env.run(Complete(open_task(engine_env.session_factory, started.id, "first").id), "manager")
-    engine_env.run(Complete(open_task(engine_env.session_factory, started.id, "second").id), "manager")
+    engine_env.run(
+        Complete(open_task(engine_env.session_factory, started.id, "first").id), "manager"
+    )
+    engine_env.run(
+        Complete(open_task(engine_env.session_factory, started.id, "second").id), "manager"
+    )
     third = open_task(engine_env.session_factory, started.id, "third")
     assert (third.candidate_group, third.assignee) == ("outlets,managers", "manager")
 
@@ -64,7 +68,9 @@ def test_the_completer_in_any_one_of_the_candidate_groups_gets_the_next_step(eng
 def test_a_completer_in_none_of_the_next_steps_groups_hands_it_to_the_groups(engine_env):
     started = start(engine_env, "agent", second_to="agent2")
     engine_env.run(Complete(open_task(engine_env.session_factory, started.id, "first").id), "agent")
-    engine_env.run(Complete(open_task(engine_env.session_factory, started.id, "second").id), "agent2")
+    engine_env.run(
+        Complete(open_task(engine_env.session_factory, started.id, "second").id), "agent2"
+    )
     assert open_task(engine_env.session_factory, started.id, "third").assignee is None
     assert to_claim(engine_env, "outlet") == ["third"]
 
