@@ -4,6 +4,8 @@ An explicit ``assignee`` still decides, and operators moving a token hand nothin
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
 from engine import queries
 from engine.commands import Complete, MoveToken, StartInstance
 from engine.models import TaskCandidate
@@ -80,3 +82,30 @@ def test_an_operator_moving_the_token_back_is_not_handed_the_step(engine_env):
     engine_env.run(Complete(open_task(engine_env.session_factory, started.id, "first").id))
     engine_env.run(MoveToken(started.id, "second", "first"), "manager")
     assert open_task(engine_env.session_factory, started.id, "first").assignee is None
+
+
+def statements_completing_second(env, user: str) -> tuple[int, str | None]:  # noqa: ANN001
+    """The SQL statements completing the second step as ``user`` runs, and who the third
+    step went to."""
+    started = start(env, "admin", second_to=user)
+    env.run(Complete(open_task(env.session_factory, started.id, "first").id))
+    second = open_task(env.session_factory, started.id, "second")
+    engine = env.session_factory.kw["bind"]
+    seen: list[object] = []
+
+    def count(*args: object) -> None:
+        seen.append(args)
+
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        env.run(Complete(second.id), user)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(seen), open_task(env.session_factory, started.id, "third").assignee
+
+
+def test_handing_a_step_over_costs_no_statement_of_its_own(engine_env):
+    handed, to = statements_completing_second(engine_env, "manager")
+    left, nobody = statements_completing_second(engine_env, "agent2")
+    assert (to, nobody) == ("manager", None)
+    assert handed == left
