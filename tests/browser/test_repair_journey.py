@@ -32,7 +32,7 @@ from aftersales.products.models import InstalledProduct, ProductCategory, Produc
 from engine.models import HumanTask
 from webapp.demo import DEMO_PASSWORD
 
-from .test_service_request_flow import field, log_in, open_list
+from .test_service_request_flow import field, landing, log_in, open_list
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
@@ -120,7 +120,7 @@ def log_in_on_phone(page: Page, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    expect(page).to_have_url(landing(username))
     expect(page.get_by_role("button", name="退出登录")).to_be_hidden()
     page.get_by_role("button", name="菜单").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()

@@ -24,12 +24,26 @@ PROCESS_NAME = "服务请求（演示）"
 VISIT_PREFIX = "上门服务："
 
 
+# where each demo user lands after signing in (webapp/ui/auth_views.py LANDINGS)
+LANDINGS = {
+    "agent": "/calls/incoming",
+    "agent2": "/calls/incoming",
+    "lead": "/calls/incoming",
+    "engineer": "/engineer",
+    "manager": "/definitions",
+}
+
+
+def landing(username: str) -> re.Pattern[str]:
+    return re.compile(re.escape(LANDINGS.get(username, "/tasks")) + "$")
+
+
 def log_in(page: Page, username: str) -> None:
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    expect(page).to_have_url(landing(username))
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
 
 
