@@ -239,23 +239,27 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
     session.commit()
 
 
-STARTING_CAPACITOR = ("CAP-35", "启动电容", Decimal("45.00"))
+# the parts a demo without the generated catalogue (no customers and orders) still stocks
+BARE_PARTS = [
+    ("CAP-35", "启动电容", Decimal("45.00")),
+    ("R32-1KG", "R32 冷媒（1 kg）", Decimal("80.00")),
+]
 
 
 def _sample_part(session: Session) -> dict:
     """The part the sample work report used, as a row of its parts table: a work report
     names parts of the catalogue, so an air-conditioner part of the demo catalogue, or
-    without one (a demo without customers and orders) a starting capacitor added to it."""
+    without one the starting capacitor of the few parts a bare demo stocks."""
     part = session.scalar(
         sa.select(Part).where(Part.code.startswith("P-AC-")).order_by(Part.code).limit(1)
     )
-    code, name, price = STARTING_CAPACITOR
     if part is None:
-        part = session.scalar(sa.select(Part).where(Part.code == code))
-    if part is None:
-        part = Part(code=code, name=name, price=price, models=[])
-        session.add(part)
+        known = set(session.scalars(sa.select(Part.code)))
+        for code, name, price in BARE_PARTS:
+            if code not in known:
+                session.add(Part(code=code, name=name, price=price, models=[]))
         session.flush()
+        part = session.scalar(sa.select(Part).where(Part.code == BARE_PARTS[0][0]))
     return {"code": part.code, "name": part.name, "qty": 1, "unit_price": float(part.price)}
 
 

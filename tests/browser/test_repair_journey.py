@@ -144,6 +144,18 @@ def inbox_task(page: Page, number: str, title_start: str):  # noqa: ANN201
     return row.get_by_role("link", name=re.compile("^" + re.escape(title_start)))
 
 
+def open_my_task(page: Page, number: str, title_start: str) -> None:
+    """Inbox → 我的任务 → the order's task, which came to the user with the step they did
+    before it (no claim): its form is theirs to fill."""
+    page.get_by_role("navigation").get_by_role("link", name="任务", exact=True).click()
+    open_list(page, "我的任务")
+    link = inbox_task(page, number, title_start)
+    expect(link).to_have_count(1)
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^" + title_start))
+    expect(page.locator("form[data-task-form]")).to_be_visible()
+
+
 def claim_from_inbox(page: Page, number: str, title_start: str) -> None:
     """Inbox → 待认领 → the order's task → 认领: its form is then the user's to fill."""
     page.get_by_role("navigation").get_by_role("link", name="任务", exact=True).click()
@@ -224,7 +236,7 @@ def test_repair_order_from_call_to_verified_callback(
     expect(card.locator("[data-phones]")).to_contain_text(caller.phone)
     expect(card.locator("[data-addresses]")).to_contain_text("浦东新区")
     request_form = card.locator("[data-request-form]")
-    request_form.get_by_label("类型").select_option(label="报修")
+    request_form.get_by_label("类型").select_option(label="维修单")
     if caller.serial:
         expect(card.locator(f"[data-products] tr[data-product='{caller.serial}']")).to_be_visible()
         product = request_form.get_by_label("产品", exact=True)
@@ -243,13 +255,13 @@ def test_repair_order_from_call_to_verified_callback(
     expect(agent.locator("[data-order-product]")).to_contain_text(caller.serial or NEW_CALLER_MODEL)
 
     # … not solved on the phone: a field visit, dispatched to the Pudong outlet
-    claim_from_inbox(agent, number, f"电话支持：{caller.name}")
+    open_my_task(agent, number, f"电话支持：{caller.name}")  # the agent who opened the order
     choose(agent, "solved", "否")
     expect(field(agent, "service_mode").get_by_label("上门服务")).to_be_checked()
     agent.get_by_label("沟通记录").fill("指导客户清洗滤网并重启，仍不制冷，需上门检修")
     submit_task(agent)
     expect(inbox_task(agent, number, "电话支持：")).to_have_count(0)
-    order_stands_at(agent, number, "已派单")
+    order_stands_at(agent, number, "已派工")
     expect(agent.locator("[data-order-outlet]")).to_have_text("上海浦东网点")
 
     # 2. the Pudong outlet manager accepts the order and assigns the engineer
@@ -259,7 +271,7 @@ def test_repair_order_from_call_to_verified_callback(
     choose(outlet, "accepted", "是")
     submit_task(outlet)
     order_stands_at(outlet, number, "已接单")
-    claim_from_inbox(outlet, number, f"指派工程师：{number}")
+    open_my_task(outlet, number, f"指派工程师：{number}")  # who accepted it assigns it
     outlet.get_by_label("工程师").fill("engineer")
     submit_task(outlet)
     order_stands_at(outlet, number, "已接单")
@@ -299,7 +311,7 @@ def test_repair_order_from_call_to_verified_callback(
     engineer.get_by_label("故障分类").select_option(label="制冷系统")
     engineer.get_by_label("处理措施").fill("更换压缩机启动电容，补充冷媒后制冷正常")
     part = engineer.locator("table[data-rows=parts_used] tbody tr").first
-    part.locator("[name$='-code']").fill("P-1001")
+    part.locator("[name$='-code']").fill("CAP-35")  # a part of the catalogue
     part.locator("[name$='-name']").fill("启动电容")
     part.locator("[name$='-qty']").fill("1")
     part.locator("[name$='-unit_price']").fill("45")
