@@ -140,6 +140,14 @@ def test_a_refusal_sends_the_order_to_the_next_outlet(world):
     assert accept.org_path.endswith(f"/{world.actors['boss2'].unit_id}/")
 
 
+def test_a_refused_job_is_not_handed_to_the_refuser_at_the_next_outlet(world):
+    """boss1 is an outlet manager too, but the next outlet is outside boss1's scope."""
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": False, "refuse_reason": "人手不足"})
+    assert world.task(number, "accept").assignee is None
+
+
 def test_a_refusal_needs_a_reason(world):
     number = world.open_order()
     world.complete(number, "phone_support", "agent", {"solved": False})
