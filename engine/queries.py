@@ -405,6 +405,18 @@ def open_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
     )
 
 
+def completed_tasks_of(session: Session, instance_id: int) -> list[HumanTask]:
+    """The human tasks an instance has completed, in the order they were completed, each
+    with the data it recorded (its snapshot): what a case record shows step by step."""
+    return list(
+        session.scalars(
+            sa.select(HumanTask)
+            .where(HumanTask.instance_id == instance_id, HumanTask.status == "completed")
+            .order_by(HumanTask.completed_at, HumanTask.created_at)
+        )
+    )
+
+
 def incidents_of(session: Session, instance_id: int, *, open_only: bool = True) -> list[Incident]:
     query = sa.select(Incident).where(Incident.instance_id == instance_id)
     if open_only:

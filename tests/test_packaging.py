@@ -173,6 +173,11 @@ print(json.dumps({{
     assert answer["upgrade"] == 0
     assert answer["deploy"] == 0, answer["deployed"]
     assert "repair 1 new" in answer["deployed"]
+    # the retail entries are data files only: the wheel carries their processes, types, forms
+    for key in ("consultation_entry", "return_exchange", "quick_return", "price_protection"):
+        assert f"{key} 1 new" in answer["deployed"], key
+    assert "vip_home_refund_entry 1 new" in answer["deployed"]
+    assert "retail_callback 1 new" in answer["deployed"]
     assert "service_request 1 new" in answer["deployed"]
     assert answer["login"] == 200
     assert "登录" in answer["login_text"]

@@ -134,6 +134,7 @@ ROUTES: dict[str, Access] = {
     "ui.order_page": IN_SCOPE,
     # ---- service staff: the dispatch board and outlets -------------------------------------
     "ui.dispatch_board": _a(SERVICE_STAFF, scoped=True),
+    "ui.board_export": _a(SERVICE_STAFF, scoped=True),
     "ui.outlet_list": _a(SERVICE_STAFF, scoped=True),
     "ui.outlet_page": _a(SERVICE_STAFF, scoped=True),
     # ---- knowledge base -------------------------------------------------------------------
@@ -171,6 +172,10 @@ ROUTES: dict[str, Access] = {
     "ui.admin_form_preview": _a(DESIGNER),
     "ui.admin_form_download": _a(DESIGNER),
     "ui.admin_form_diff": _a(DESIGNER),
+    "ui.service_types_page": _a(DESIGNER),
+    "ui.new_service_type": _a(DESIGNER),
+    "ui.service_type_page": _a(DESIGNER),
+    "ui.save_service_type": _a(DESIGNER),
     # ---- administration and settings ---------------------------------------------------------
     "ui.admin_org": _a(ADMIN),
     "ui.admin_org_save": _a(ADMIN),
@@ -212,6 +217,7 @@ ROUTES: dict[str, Access] = {
     "api.find_customers": IN_SCOPE,
     "api.post_order": IN_SCOPE,
     "api.read_order": IN_SCOPE,
+    "api.list_service_types": ANY_USER,
     "api.kb_search": ANY_USER,
     "api.kb_article": ANY_USER,
     "api.kb_create": _a(KB_EDITOR),

@@ -125,8 +125,15 @@ def local_text(value: datetime | date | str | None, kind: str = "datetime") -> s
 
 
 def offset_text(value: datetime | str | None = None) -> str:
-    """The user's offset from UTC at ``value`` (default now), e.g. ``GMT+08:00``."""
-    return format_datetime(as_utc(value) or datetime.now(UTC), "ZZZZ")
+    """The user's offset from UTC at ``value`` (default now), e.g. ``GMT+08:00``, as Babel's
+    ``ZZZZ`` writes it; computed directly, as a page prints it for every time it shows."""
+    moment = as_utc(value) or datetime.now(UTC)
+    offset = moment.astimezone(get_timezone()).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    if minutes == 0:
+        return "GMT"
+    sign = "+" if minutes > 0 else "-"
+    return f"GMT{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def time_tag(

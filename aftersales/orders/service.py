@@ -241,6 +241,13 @@ def order_json(session: Session, order: ServiceOrder) -> dict[str, Any]:
     }
 
 
+def order_of_instance(session: Session, instance_id: int) -> ServiceOrder | None:
+    """The order an instance works on, if it is an order's (the caller checked its scope)."""
+    return session.scalar(
+        sa.select(ServiceOrder).where(ServiceOrder.process_instance_id == instance_id)
+    )
+
+
 def of_this_instance(session: Session) -> ServiceOrder:
     """The order of the instance whose step is running: the only order an operation may
     change, whatever its parameters say."""

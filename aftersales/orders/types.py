@@ -269,8 +269,34 @@ def _latest_row(session: Session, key: str) -> ServiceType | None:
     )
 
 
+CACHE = "service_types"  # the session's read of the types: one query per request, not per use
+
+
+def _session_cache(session: Session) -> dict[str, Any]:
+    return session.info.setdefault(CACHE, {})
+
+
+def forget(session: Session) -> None:
+    """Drop the session's read of the types (a type was stored, or the caller wants a fresh
+    read)."""
+    session.info.pop(CACHE, None)
+
+
+@sa.event.listens_for(Session, "after_rollback")
+def _forget_on_rollback(session: Session) -> None:
+    forget(session)
+
+
 def latest_rows(session: Session) -> list[ServiceType]:
-    """The latest version of every type, in the order they were first deployed."""
+    """The latest version of every type, in the order they were first deployed (read once per
+    session: a request's pages and the commands it runs see the same types)."""
+    cache = _session_cache(session)
+    if "latest" not in cache:
+        cache["latest"] = _latest_rows(session)
+    return cache["latest"]
+
+
+def _latest_rows(session: Session) -> list[ServiceType]:
     latest = (
         sa.select(
             ServiceType.key,
@@ -328,7 +354,11 @@ def is_order_process(session: Session, process_key: str) -> bool:
 
 def statuses_by_type(session: Session) -> dict[tuple[str, int], TypeSpec]:
     """Every version of every type, for naming the statuses of orders of any version."""
-    return {(r.key, r.version): spec_of(r) for r in session.scalars(sa.select(ServiceType))}
+    cache = _session_cache(session)
+    if "all" not in cache:
+        rows = session.scalars(sa.select(ServiceType))
+        cache["all"] = {(r.key, r.version): spec_of(r) for r in rows}
+    return cache["all"]
 
 
 def store(
@@ -355,6 +385,7 @@ def store(
     )
     session.add(row)
     session.flush()
+    forget(session)
     return row.key, row.version, True
 
 

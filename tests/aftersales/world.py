@@ -23,6 +23,14 @@ from engine.org import upsert_unit
 from forms import survey
 
 ROOT = Path(__file__).resolve().parents[2]
+# the retail CRM's entries (tests/aftersales/test_retail_entries.py): types that are data only
+RETAIL_TYPES = (
+    "consultation_entry",
+    "return_exchange",
+    "quick_return",
+    "price_protection",
+    "vip_home_refund",
+)
 PUDONG = "上海市/上海市/浦东新区"
 SIGNATURE = "data:image/png;base64,iVBORw0KGgo="
 REPORT = {
@@ -172,6 +180,7 @@ def build(factory: sessionmaker[Session]) -> World:
                 ROOT / "bpmn" / "installation.bpmn",
                 ROOT / "bpmn" / "consultation.bpmn",
                 ROOT / "bpmn" / "praise.bpmn",
+                *(ROOT / "bpmn" / f"{key}.bpmn" for key in RETAIL_TYPES),
                 *sorted((ROOT / "forms").glob("*.form.json")),
                 *sorted((ROOT / "bpmn").glob("*.service.json")),
             ]

@@ -116,6 +116,16 @@ def test_the_decision_table_editor_runs_unblocked(open_as, db) -> None:  # noqa:
     assert violations == []
 
 
+def test_the_decision_table_editor_speaks_chinese(open_as, db) -> None:  # noqa: ANN001
+    key = db.scalar(sa.select(ProcessDefinition.key).where(ProcessDefinition.kind == "dmn"))
+    page, _violations = open_as("designer")
+    page.goto(f"/decisions/{key}/edit")
+    editor = page.locator("[data-dmn-editor]")
+    expect(editor).to_have_attribute("data-editor-ready", "true")
+    expect(editor.locator(".tjs-container")).to_contain_text("命中策略")
+    expect(editor.locator(".tjs-container")).not_to_contain_text("Hit policy")
+
+
 def test_the_form_editor_and_its_htmx_preview_run_unblocked(open_as) -> None:  # noqa: ANN001
     page, violations = open_as("designer")
     page.goto("/admin/forms/work_report")

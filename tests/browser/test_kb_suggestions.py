@@ -11,12 +11,13 @@ typed and the suggestions appear.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from aftersales.models import CustomerPhone, KbArticle
 from playwright.sync_api import Page, expect
 from sqlalchemy.orm import Session
 
-from aftersales import knowledge
-from aftersales.customers import create_customer
+from aftersales.customers.models import CustomerPhone
+from aftersales.customers.service import create_customer
+from aftersales.knowledge import service as knowledge
+from aftersales.knowledge.models import KbArticle
 from engine.identity import Actor
 
 from .test_service_request_flow import log_in

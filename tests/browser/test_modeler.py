@@ -211,13 +211,13 @@ def test_panel_edits_of_service_rule_timer_and_flow_deploy(page: Page, db: Sessi
     log_in(page, "designer")
     open_modeler(page, "repair")
     select(page, "close_on_phone")
-    expect(field(page, "operator")).to_have_value("close_order")
-    field(page, "operator").select_option("set_order_status")
+    expect(field(page, "operator")).to_have_value("credit_article")
+    field(page, "operator").select_option("verify_order")
     # the new operation's parameters offered empty, the old one's gone
     expect(field(page, "param:kb_article_id")).to_have_count(0)
-    expect(field(page, "param:status")).to_have_value("")
-    change(page, "param:status", "'closed'")
-    field(page, "paramType:status").select_option("str")
+    expect(field(page, "param:confirmed")).to_have_value("")
+    change(page, "param:confirmed", "solved == True")
+    field(page, "paramType:confirmed").select_option("bool")
     select(page, "fees")
     expect(field(page, "calledDecisionId")).to_have_value("service_fee")
     field(page, "calledDecisionId").select_option("visit_fee_standard")
@@ -232,13 +232,13 @@ def test_panel_edits_of_service_rule_timer_and_flow_deploy(page: Page, db: Sessi
     process = "definitions[defs_repair]/process[repair]"
     operator = (
         f"{process}/serviceTask[close_on_phone]/extensionElements[]"
-        "/serviceTaskOperator[set_order_status]"
+        "/serviceTaskOperator[verify_order]"
     )
     assert found[operator] == [
-        ([("id", "set_order_status"), ("resultVariable", "order_status")], "")
+        ([("id", "verify_order"), ("resultVariable", "kb_article_credited")], "")
     ]
-    assert found[f"{operator}/parameters[]/parameter[status]"] == [
-        ([("id", "status"), ("type", "str"), ("value", "'closed'")], "")
+    assert found[f"{operator}/parameters[]/parameter[confirmed]"] == [
+        ([("id", "confirmed"), ("type", "bool"), ("value", "solved == True")], "")
     ]
     assert f"{operator}/parameters[]/parameter[kb_article_id]" not in found
     decision = f"{process}/businessRuleTask[fees]/extensionElements[]/calledDecisionId[]"

@@ -351,15 +351,21 @@ def test_repair_order_from_call_to_verified_callback(
     expect(agent.locator("[data-open-tasks] li")).to_have_text(["无。"])
     timeline = agent.locator("[data-timeline] li")
     for who, step in [
-        ("agent", "电话支持"),
-        ("outlet", "网点接单"),
-        ("outlet", "指派工程师"),
-        ("engineer", "上门签到"),
-        ("engineer", "填写工单"),
-        ("center", "中心审核"),
-        ("agent", "回访"),
+        ("座席 王芳", "电话支持"),
+        ("浦东网点 张伟", "网点接单"),
+        ("浦东网点 张伟", "指派工程师"),
+        ("工程师 赵磊", "上门签到"),
+        ("工程师 赵磊", "填写工单"),
+        ("华东中心 吴强", "中心审核"),
+        ("座席 王芳", "回访"),
     ]:
-        expect(timeline.filter(has_text=re.compile(rf"\b{who} · 完成 · {step}$"))).to_have_count(1)
+        expect(timeline.filter(has_text=re.compile(rf"{who} · 完成 · {step}$"))).to_have_count(1)
+    # the case record: every step's data by its form's labels, the engineer and the fees
+    record = agent.locator("[data-case-record]")
+    expect(record.locator("[data-case-step=work_report]")).to_contain_text("制冷系统")
+    expect(agent.locator("[data-case-summary] [data-case-engineer]")).to_have_text("工程师 赵磊")
+    expect(agent.locator("[data-case-summary] [data-fee=total]")).to_contain_text("¥")
+    agent.screenshot(path=str(SCREENSHOTS / "case_record.png"), full_page=True)
 
 
 def test_the_engineer_cannot_open_another_outlets_job(

@@ -221,7 +221,7 @@ def test_a_new_repair_request_creates_the_order_and_opens_its_page(world: World)
     assert "空调不制冷" in page and "陈静" in page and "SN-IN" in page
     assert 'data-step="received" aria-current="step"' in page
     timeline = page[page.index("data-timeline") :]
-    assert 'data-event="start"' in timeline and "agent · 发起" in timeline
+    assert 'data-event="start"' in timeline and "座席 王芳 · 发起" in timeline
     tasks = page[page.index("data-open-tasks") : page.index("data-timeline")]
     assert 'href="/tasks/' in tasks  # phone support is waiting
     # the customer page lists it too

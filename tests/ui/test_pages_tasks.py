@@ -37,7 +37,7 @@ def test_claiming_from_the_task_page(world: World) -> None:
     client = world.client("agent")
     task = world.task("DEMO-0002", "callback")
     page = text(client.get(f"/tasks/{task.id}"))
-    assert "在 agents 组中等待认领。" in page
+    assert "等待座席组认领。" in page
     assert ">认领</button>" in page
     assert "请先认领任务再处理。" in page
     assert "data-task-form" not in page

@@ -14,5 +14,6 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     messages,
     openapi,
     orders,
+    service_types,
     tasks,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
+from aftersales.orders.case import case_json, case_of
 from aftersales.orders.service import create_order, get_order, order_json
 from aftersales.orders.types import KEY
 
@@ -72,10 +73,13 @@ def post_order(body: dict):  # noqa: ANN201
 
 @bp.get("/orders/<number>")
 @operation(
-    summary="An order with its state and timeline",
+    summary="An order with its state, timeline and case record",
     answers={200: ref("Order")},
     path={"number": ORDER_NUMBER},
 )
 def read_order(number: str):  # noqa: ANN201
-    order = get_order(db.session, current_actor(), number)
-    return jsonify(order_json(db.session, order))
+    actor = current_actor()
+    order = get_order(db.session, actor, number)
+    return jsonify(
+        {**order_json(db.session, order), "case": case_json(case_of(db.session, actor, order))}
+    )

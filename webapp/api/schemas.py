@@ -190,10 +190,45 @@ COMPONENTS["Order"] = _obj(
     process_status=_STR_OR_NULL,
     current_activities={"type": ["array", "null"], "items": _STR},
     customer={"anyOf": [ref("CustomerSummary"), {"type": "null"}]},
+    case={
+        "type": "object",
+        "description": "the case record: type and status names, engineer, outlet, facts, "
+        "fees, each completed step with the data its form recorded, open tasks",
+        "properties": {
+            "type_name": {"type": "object"},
+            "status_name": {"type": ["object", "null"]},
+            "engineer": _STR_OR_NULL,
+            "outlet": {"type": ["object", "null"]},
+            "facts": {"type": "object"},
+            "fees": {"type": ["object", "null"]},
+            "steps": {"type": "array", "items": {"type": "object"}},
+            "open_tasks": {"type": "array", "items": {"type": "object"}},
+        },
+    },
     timeline={
         "type": "array",
         "items": _obj(
             ["at", "command"], at=_STR, actor=_STR_OR_NULL, command=_STR, activity=_STR_OR_NULL
+        ),
+    },
+)
+COMPONENTS["ServiceTypes"] = _obj(
+    ["items"],
+    items={
+        "type": "array",
+        "items": _obj(
+            ["key", "version", "name", "prefix", "process", "statuses", "may_open"],
+            key=_STR,
+            version=_INT,
+            name={"type": "object"},
+            prefix=_STR,
+            process=_STR,
+            start_form=_STR_OR_NULL,
+            customer=_STR,
+            product=_STR,
+            callback=_STR_OR_NULL,
+            may_open={"type": "boolean"},
+            statuses={"type": "array", "items": {"type": "object"}},
         ),
     },
 )

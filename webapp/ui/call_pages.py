@@ -21,15 +21,18 @@ from aftersales.customers import service as caller
 from aftersales.customers.models import Customer
 from aftersales.knowledge.models import KbArticle
 from aftersales.orders import types as service_types
+from aftersales.orders.case import case_of
 from aftersales.orders.models import ServiceOrder
 from aftersales.orders.service import create_order, get_order
-from engine import queries
 from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
 from ..extensions import db
+from ..i18n import current_locale
 from ..times import local_today
 from . import bp
+from .case_view import attachments_of, shown_steps
+from .request_forms import posted_start_data, start_blocks
 from .service_types import deployable, openable, order_steps, status_labels, type_labels
 
 INCOMING_ORDERS = 50  # orders shown per caller on the incoming page; the rest on the customer page
@@ -58,6 +61,21 @@ def _labels() -> dict[str, Any]:
 def deployed_types() -> list[str]:
     """The keys of the types the user may open, in the order agents pick them."""
     return [t.key for t in openable(db.session, current_user.actor)]
+
+
+def _starts(
+    chosen: str | None = None,
+    values: dict[str, Any] | None = None,
+    errors: dict[str, list[str]] | None = None,
+) -> list[dict]:
+    return start_blocks(
+        db.session,
+        openable(db.session, current_user.actor),
+        current_locale(),
+        chosen,
+        values,
+        errors,
+    )
 
 
 def known_type(key: str) -> bool:
@@ -131,6 +149,7 @@ def render_incoming(
     request_for: int | None = None,
     request_values: dict[str, str] | None = None,
     request_errors: dict[str, str] | None = None,
+    request_starts: list[dict] | None = None,
     status: int = 200,
 ):  # noqa: ANN201
     """The incoming-call page; ``found`` overrides the lookup (a re-rendered request form)."""
@@ -164,6 +183,8 @@ def render_incoming(
         request_values=request_values or {},
         request_errors=request_errors or {},
         types=deployed_types(),
+        starts=_starts(),
+        request_starts=request_starts,
         labels=_labels(),
     ), status
 
@@ -313,28 +334,41 @@ def new_request():  # noqa: ANN201
         db.session, current_user.actor, form.get("customer_id", type=int), lookup_phone
     )
     errors: dict[str, str] = {}
+    data: dict[str, Any] = {}
+    start_errors: dict[str, list[str]] = {}
     if not known_type(values["type"]):
         errors["type"] = REQUEST_ERRORS["type"]()
     else:
-        body = {
-            "type": values["type"],
-            "customer_id": customer.id,
-            "serial": values["serial"][:QUERY_MAX],
-            "model": values["model"][:QUERY_MAX],
-            "description": values["description"],
-            "caller_phone": lookup_phone,
-        }
-        try:
-            order = create_order(db.session, current_user.actor, body)
-        except InvalidInput as exc:
-            db.session.rollback()
-            details = exc.details if isinstance(exc.details, dict) else {}
-            errors = {k: REQUEST_ERRORS[k]() for k in details if k in REQUEST_ERRORS}
-            if not errors:
-                errors[""] = _("The request could not be created: %(reason)s", reason=str(exc))
+        spec = service_types.get_type(db.session, values["type"])
+        data, extra = posted_start_data(db.session, spec, form, current_locale())
+        if extra:  # not a post of this page: refuse it, keep nothing
+            start_errors = {name: [_("This field is not part of the form.")] for name in extra}
+            errors[""] = _("Not part of this form: %(names)s", names=", ".join(extra))
         else:
-            flash(_("Order %(number)s was created.", number=order.number), "success")
-            return redirect(url_for("ui.order_page", number=order.number))
+            try:
+                order = create_order(
+                    db.session,
+                    current_user.actor,
+                    {
+                        "type": values["type"],
+                        "customer_id": customer.id,
+                        "serial": values["serial"][:QUERY_MAX],
+                        "model": values["model"][:QUERY_MAX],
+                        "description": values["description"],
+                        "caller_phone": lookup_phone,
+                        "data": data,
+                    },
+                )
+            except InvalidInput as exc:
+                db.session.rollback()
+                details = exc.details if isinstance(exc.details, dict) else {}
+                errors = {k: REQUEST_ERRORS[k]() for k in details if k in REQUEST_ERRORS}
+                start_errors = {k: v for k, v in details.items() if isinstance(v, list)}
+                if not errors and not start_errors:
+                    errors[""] = _("The request could not be created: %(reason)s", reason=str(exc))
+            else:
+                flash(_("Order %(number)s was created.", number=order.number), "success")
+                return redirect(url_for("ui.order_page", number=order.number))
     flash(_("Please correct the marked fields."), "error")
     customer = caller.order_customer(db.session, current_user.actor, customer.id, lookup_phone)
     return render_incoming(
@@ -344,6 +378,7 @@ def new_request():  # noqa: ANN201
         request_for=customer.id,
         request_values=values,
         request_errors=errors,
+        request_starts=_starts(values["type"], data, start_errors),
         status=422,
     )
 
@@ -370,6 +405,7 @@ def customer_page(customer_id: int):  # noqa: ANN201
         per_page=PER_PAGE,
         total=total,
         types=deployed_types(),
+        starts=_starts(),
         labels=_labels(),
     )
 
@@ -385,14 +421,8 @@ def order_page(number: str):  # noqa: ANN201
     customer = _callers([order.customer])[0]
     product = caller.product_view(order.product, local_today()) if order.product else None
     article = db.session.get(KbArticle, order.kb_article_id) if order.kb_article_id else None
-    history = queries.history_of(db.session, instance.id) if instance is not None else []
-    tasks = queries.open_tasks_of(db.session, instance.id) if instance is not None else []
-    steps = [
-        s.key
-        for s in order_steps(
-            service_types.get_type(db.session, order.type, order.type_version), order.status
-        )
-    ]
+    case = case_of(db.session, current_user.actor, order)
+    steps = [s.key for s in order_steps(case.spec, order.status)]  # the order's type version
     step = steps.index(order.status) if order.status in steps else -1
     return render_template(
         "orders/order.html",
@@ -401,9 +431,12 @@ def order_page(number: str):  # noqa: ANN201
         customer=customer,
         product=product,
         article=article,
-        history=history,
-        names=queries.activity_names(db.session, instance.definition_id) if instance else {},
-        tasks=[t for t in tasks if current_user.actor.sees(t.org_path)],
+        case=case,
+        shown=shown_steps(db.session, case, current_locale()),
+        attachments=attachments_of(db.session, order.process_instance_id),
+        history=case.timeline,
+        names=case.names,
+        tasks=case.open_tasks,
         steps=steps,
         step=step,
         is_open=order.is_open,

@@ -3,6 +3,10 @@ version, checked exactly as ``csm deploy`` checks it."""
 
 from __future__ import annotations
 
+import functools
+import json
+from pathlib import Path
+
 from flask import make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from lxml import etree
@@ -11,13 +15,27 @@ from engine.models import ProcessDefinition
 from engine.parsing import DMN_NAMESPACES, FileProblem, FileRefused, read_model_file
 
 from ..headers import allow_style_attributes
+from ..i18n import current_locale
 from . import bp
 from .design_pages import definition_or_404, deploy_checked, flash_results
+
+EDITOR_TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+
+
+@functools.cache
+def editor_translations(locale: str) -> dict[str, str]:
+    """dmn-js's own labels in the reader's language (it ships English only)."""
+    found = EDITOR_TRANSLATIONS / f"dmn-js.{locale}.json"
+    return json.loads(found.read_text(encoding="utf-8")) if found.is_file() else {}
 
 
 def _editor(definition: ProcessDefinition, xml: str, problems: list, status: int = 200):  # noqa: ANN202
     page = render_template(
-        "definitions/decision_editor.html", definition=definition, xml=xml, problems=problems
+        "definitions/decision_editor.html",
+        definition=definition,
+        xml=xml,
+        problems=problems,
+        translations=editor_translations(current_locale()),
     )
     return allow_style_attributes(make_response(page, status))
 

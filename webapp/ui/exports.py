@@ -96,3 +96,57 @@ def instances_workbook(
     out = BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def orders_workbook(
+    rows: Iterable[Any],
+    type_names: dict[str, str],
+    status_names: dict[str, str],
+    *,
+    truncated_from: int | None = None,
+) -> bytes:
+    """The board's orders, every type by its name: number, type, status, customer, outlet,
+    created, whether a task is overdue."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Orders")[:31])
+    columns = (
+        (_("Order number"), 20),
+        (_("Type"), 14),
+        (_("Status"), 14),
+        (_("Customer"), 16),
+        (_("Outlet"), 18),
+        (_("Created (%(zone)s)", zone=zone_name()), 22),
+        (_("Overdue"), 8),
+    )
+    for index, (_label, width) in enumerate(columns):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for label, _width in columns:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    written = 0
+    for row in rows:
+        sheet.append(
+            [
+                _sheet_cell(row.number),
+                _sheet_cell(type_names.get(row.type, row.type)),
+                _sheet_cell(status_names.get(row.status, row.status)),
+                _sheet_cell(row.customer_name or ""),
+                _sheet_cell(row.outlet_name or ""),
+                _time_cell(sheet, row.created_at),
+                _("Yes") if row.overdue else "",
+            ]
+        )
+        written += 1
+    if truncated_from is not None:
+        sheet.append([])
+        sheet.append(
+            [_("Only the newest %(n)s of %(total)s rows.", n=written, total=truncated_from)]
+        )
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode, urlsplit
 
 from flask import request
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
 
@@ -157,27 +158,28 @@ def instance_status_label(status: str) -> str:
     return labels.get(status, status)
 
 
-def command_label(command: str) -> str:
-    """A history line's command in the reader's language."""
-    from flask_babel import gettext as _
+COMMAND_LABELS = {
+    "start": _l("started"),
+    "claim": _l("claimed"),
+    "unclaim": _l("unclaimed"),
+    "assign": _l("assigned"),
+    "complete": _l("completed"),
+    "comment": _l("commented"),
+    "message": _l("message received"),
+    "correlate_message": _l("message received"),
+    "fire_timer": _l("timer fired"),
+    "retry": _l("retried"),
+    "suspend": _l("suspended"),
+    "resume": _l("resumed"),
+    "terminate": _l("terminated"),
+    "set_variables": _l("changed data"),
+}
 
-    labels = {
-        "start": _("started"),
-        "claim": _("claimed"),
-        "unclaim": _("unclaimed"),
-        "assign": _("assigned"),
-        "complete": _("completed"),
-        "comment": _("commented"),
-        "message": _("message received"),
-        "correlate_message": _("message received"),
-        "fire_timer": _("timer fired"),
-        "retry": _("retried"),
-        "suspend": _("suspended"),
-        "resume": _("resumed"),
-        "terminate": _("terminated"),
-        "set_variables": _("changed data"),
-    }
-    return labels.get(command, command)
+
+def command_label(command: str) -> str:
+    """A history line's command in the reader's language (only that one is translated)."""
+    label = COMMAND_LABELS.get(command)
+    return str(label) if label is not None else command
 
 
 def data_label(key: str) -> str:

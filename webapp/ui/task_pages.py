@@ -7,7 +7,9 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from aftersales.orders.case import case_of
 from aftersales.orders.case_context import CASE_CONTEXT
+from aftersales.orders.service import order_of_instance
 from engine import queries, scope
 from engine.commands import AddComment, Assign, Claim, Unclaim, execute
 from engine.errors import Conflict, InvalidInput
@@ -21,6 +23,7 @@ from ..i18n import current_locale
 from ..pickers import PICKERS
 from ..tasking import complete_task, task_data, task_form
 from . import bp
+from .case_view import shown_steps
 from .form_view import form_fields
 from .uploads import stage_photos
 
@@ -69,6 +72,8 @@ def render_task(task, data: dict | None = None, errors: dict | None = None, stat
         sa.select(Comment).where(Comment.instance_id == task.instance_id).order_by(Comment.id)
     ).all()
     context = {k: current[k] for k in CONTEXT_KEYS if current.get(k) not in (None, "")}
+    order = order_of_instance(db.session, task.instance_id)
+    case = case_of(db.session, actor, order) if order is not None else None
     return render_template(
         "tasks/task.html",
         task=task,
@@ -78,6 +83,8 @@ def render_task(task, data: dict | None = None, errors: dict | None = None, stat
         errors=errors or {},
         context=context,
         submitted=(task.snapshot or {}).get("data") if task.status == "completed" else None,
+        case=case,
+        shown=shown_steps(db.session, case, locale) if case is not None else [],
         frozen=False,
         history=queries.history_of(db.session, task.instance_id),
         comments=comments,
@@ -99,6 +106,8 @@ def render_completed(task, view: dict):  # noqa: ANN001, ANN201
         errors={},
         context=view["context"],
         submitted=view["data"],
+        case=None,
+        shown=[],
         history=queries.history_until(db.session, task),
         comments=[],
         frozen=True,

@@ -121,3 +121,32 @@
     event.detail.parameters.model = (option && option.dataset.model) || typed || "";
   });
 })();
+
+// A new request: the chosen service type's start form shows (the others are hidden and
+// disabled, so they are not posted), and the product rows only where the type asks for one.
+(function () {
+  "use strict";
+
+  function showType(form) {
+    var choice = form.querySelector("[data-type-choice]");
+    if (!choice) return;
+    var product = "optional";
+    form.querySelectorAll("[data-start-form]").forEach(function (block) {
+      var mine = block.getAttribute("data-start-form") === choice.value;
+      block.hidden = !mine;
+      block.disabled = !mine;
+      if (mine) product = block.getAttribute("data-product") || "optional";
+    });
+    form.querySelectorAll("[data-product-field]").forEach(function (row) {
+      row.hidden = product === "none";
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    var choice = event.target.closest ? event.target.closest("[data-type-choice]") : null;
+    if (choice && choice.form) showType(choice.form);
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form[data-type-switch]").forEach(showType);
+  });
+})();

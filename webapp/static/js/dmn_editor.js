@@ -8,7 +8,24 @@
     var canvas = root.querySelector("[data-dmn-canvas]");
     var message = root.querySelector("[data-dmn-message]");
     var xml = JSON.parse(root.querySelector("[data-dmn-xml]").textContent);
-    var editor = new window.DmnJS({ container: canvas });
+    var words = root.querySelector("[data-dmn-translations]");
+    var dictionary = words ? JSON.parse(words.textContent) : {};
+    // dmn-js's labels in the page's language: its translate service, given our dictionary
+    function translate(template, replacements) {
+      var text = dictionary[template] || template;
+      return text.replace(/{([^}]+)}/g, function (whole, key) {
+        return replacements && key in replacements ? replacements[key] : whole;
+      });
+    }
+    var translated = { additionalModules: [{ translate: ["value", translate] }] };
+    var editor = new window.DmnJS({
+      container: canvas,
+      common: translated,
+      drd: translated,
+      decisionTable: translated,
+      literalExpression: translated,
+      boxedExpression: translated,
+    });
     try {
       await editor.importXML(xml);
     } catch (error) {
