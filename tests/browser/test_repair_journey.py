@@ -236,7 +236,7 @@ def test_repair_order_from_call_to_verified_callback(
     expect(card.locator("[data-phones]")).to_contain_text(caller.phone)
     expect(card.locator("[data-addresses]")).to_contain_text("浦东新区")
     request_form = card.locator("[data-request-form]")
-    request_form.get_by_label("类型").select_option(label="维修单")
+    request_form.get_by_label("类型", exact=True).select_option(label="维修单")
     if caller.serial:
         expect(card.locator(f"[data-products] tr[data-product='{caller.serial}']")).to_be_visible()
         product = request_form.get_by_label("产品", exact=True)
@@ -261,7 +261,7 @@ def test_repair_order_from_call_to_verified_callback(
     agent.get_by_label("沟通记录").fill("指导客户清洗滤网并重启，仍不制冷，需上门检修")
     submit_task(agent)
     expect(inbox_task(agent, number, "电话支持：")).to_have_count(0)
-    order_stands_at(agent, number, "已派工")
+    order_stands_at(agent, number, "已派单")
     expect(agent.locator("[data-order-outlet]")).to_have_text("上海浦东网点")
 
     # 2. the Pudong outlet manager accepts the order and assigns the engineer
