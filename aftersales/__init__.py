@@ -18,8 +18,8 @@ def install() -> None:
     """Register the domain's service-task operations (web, worker, command line, tests), the
     case variables a completed task keeps, service types as a kind of deployed file, the
     order's status following its instance's, and the rule that an order type's process
-    starts only by opening an order."""
-    from aftersales import operations
+    starts only by opening an order, and the form widgets that name its records."""
+    from aftersales import operations, widgets
     from aftersales.orders import type_deployment
     from aftersales.orders.case_context import CASE_CONTEXT
     from aftersales.orders.service import mirror_status, opened_with_an_order
@@ -27,6 +27,7 @@ def install() -> None:
     from engine.identity import register_start_guard
 
     operations.register()
+    widgets.register()
     type_deployment.install()
     business_status.on_change(mirror_status)
     projection.show_on_completion(CASE_CONTEXT)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from . import task_forms
+from .identity import Actor
 from .models import HumanTask, MessageSubscription, ProcessInstance, TaskCandidate, Timer, utcnow
 from .parsing import ISO_DURATION
 
@@ -128,8 +129,13 @@ def project_human_tasks(
     *,
     completed_task_id: str | None = None,
     completed_by: str | None = None,
+    worker: Actor | None = None,
 ) -> None:
     """Make the open human_task rows of the instance equal its READY user and manual tasks.
+
+    A new task goes to ``worker`` (who finished the step before it) when it names candidate
+    groups but no ``assignee``, ``worker`` is in one of them and sees the instance: the agent
+    who opens an order keeps its phone support, the engineer who checks in writes the report.
 
     Rows are written with Core statements on the session's connection, not ORM objects:
     this runs on every command and the ORM's per-statement cost would dominate it.
@@ -158,7 +164,7 @@ def project_human_tasks(
         return
     rows, candidates = [], []
     for task in new:
-        row = _task_row(workflow, instance, task, now)
+        row = _task_row(workflow, instance, task, now, worker)
         row["form_version"] = task_forms.current_version(session, row["form_key"])
         rows.append(row)
         candidates.extend(
@@ -260,8 +266,19 @@ def _mirror_completion(
         set_committed_value(task, name, value)
 
 
+def _handed_to(worker: Actor | None, groups: list[str], org_path: str | None) -> str | None:
+    """The worker, when the new task is for one of their groups, in their scope."""
+    if worker is None or not groups or worker.groups.isdisjoint(groups):
+        return None
+    return worker.username if worker.sees(org_path) else None
+
+
 def _task_row(
-    workflow: BpmnWorkflow, instance: ProcessInstance, task: Any, now: datetime
+    workflow: BpmnWorkflow,
+    instance: ProcessInstance,
+    task: Any,
+    now: datetime,
+    worker: Actor | None = None,
 ) -> dict[str, Any]:
     props = _properties(task)
     try:
@@ -269,7 +286,10 @@ def _task_row(
     except ValueError:
         priority = 50
     groups = candidate_groups(task)
-    assignee = _assignee(workflow, task, props.get("assignee"))
+    if props.get("assignee"):  # an explicit assignee wins, even when it names no one
+        assignee = _assignee(workflow, task, props["assignee"])
+    else:
+        assignee = _handed_to(worker, groups, instance.org_path)
     return {
         "id": str(task.id),
         "instance_id": instance.id,

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import business_status, projection
 from .errors import InvalidInput
+from .identity import Actor
 from .models import (
     Incident,
     ProcessDefinition,
@@ -248,8 +249,12 @@ def save(
     *,
     completed_task_id: str | None = None,
     completed_by: str | None = None,
+    worker: Actor | None = None,
 ) -> None:
     """Persist the workflow and bring the projections in line with it.
+
+    ``worker``: who finished the step this command ran (the starter, the completer, the
+    sender of a message); a new task of one of their groups goes straight to them.
 
     Runs without autoflush, so the instance row is written once, by the executor's flush;
     rows this command added earlier are found in the session instead of the database.
@@ -280,6 +285,7 @@ def save(
             ready,
             completed_task_id=completed_task_id,
             completed_by=completed_by,
+            worker=worker,
         )
         projection.project_waits(session, instance, workflow)
         refresh_status(session, instance)

@@ -9,9 +9,12 @@ forms), but a task without a form still accepts no data.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:
+    from .identity import Actor
 
 NO_FORM = {"zh": "此任务没有表单，不接受此项", "en": "This task has no form for this field"}
 
@@ -21,11 +24,18 @@ class FormBinding(Protocol):
         """The version a task created now should be checked against; None if no such form."""
 
     def field_errors(
-        self, session: Session, form_key: str, version: int | None, data: dict, locale: str
+        self,
+        session: Session,
+        form_key: str,
+        version: int | None,
+        data: dict,
+        locale: str,
+        actor: Actor | None = None,
     ) -> dict[str, list[str]]:
         """Errors per field path of ``data`` against that form version; empty when valid.
 
         A form accepts only the fields it declares; a key that names no form declares none.
+        ``actor``: who submits it, for fields whose value must name a record they may pick.
         """
 
     def derived_fields(self, session: Session, form_key: str, data: dict) -> dict:
@@ -53,14 +63,19 @@ def undeclared(data: dict, locale: str) -> dict[str, list[str]]:
 
 
 def field_errors(
-    session: Session, form_key: str | None, version: int | None, data: dict, locale: str
+    session: Session,
+    form_key: str | None,
+    version: int | None,
+    data: dict,
+    locale: str,
+    actor: Actor | None = None,
 ) -> dict[str, list[str]]:
     """Errors per field path of a completion's data; without a form, any field is one."""
     if not form_key:
         return undeclared(data, locale)
     if _binding is None:
         return {}
-    return _binding.field_errors(session, form_key, version, data, locale)
+    return _binding.field_errors(session, form_key, version, data, locale, actor)
 
 
 def derived_fields(session: Session, form_key: str | None, data: dict) -> dict:

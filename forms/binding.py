@@ -16,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from engine import deployment, task_forms
 from engine.errors import DeploymentError
+from engine.identity import Actor
 
+from . import widgets
 from .format import parse_form
 from .models import FormDefinition
 from .store import deploy_form, get_form
@@ -85,12 +87,26 @@ class _Binding:
             return session.scalar(_LATEST_VERSION, {"key": form_key})
 
     def field_errors(
-        self, session: Session, form_key: str, version: int | None, data: dict, locale: str
+        self,
+        session: Session,
+        form_key: str,
+        version: int | None,
+        data: dict,
+        locale: str,
+        actor: Actor | None = None,
     ) -> dict[str, list[str]]:
+        """The schema's errors, then, on fields valid so far, values naming no record the
+        actor may pick (``forms.widgets``)."""
         form = form_for(session, form_key, version, locale)
         if form is None:  # a key naming no form (a survey with no items) declares no field
             return task_forms.undeclared(data, locale)
-        return validate_data({"schema": form["schema"], "ui": form["ui"]}, data, locale)
+        document = {"schema": form["schema"], "ui": form["ui"]}
+        errors = validate_data(document, data, locale)
+        with session.no_autoflush:
+            unknown = widgets.unknown_values(session, actor, document, data, locale)
+        for path, messages in unknown.items():
+            errors.setdefault(path, messages)
+        return errors
 
     def derived_fields(self, session: Session, form_key: str, data: dict) -> dict:
         return survey_fields(session, form_key, data)
@@ -117,6 +133,7 @@ def install() -> None:
     """Called once by every process that runs commands (web, worker, command line, tests)."""
     task_forms.install(_Binding())
     deployment.register_file_kind(_FormFiles())
+    widgets.register_check("user", widgets.unknown_users, widgets.USER_MESSAGE)
 
 
 def survey_fields(session: Session, form_key: str, answers: dict[str, Any]) -> dict[str, Any]:

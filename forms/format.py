@@ -62,8 +62,20 @@ WIDGETS = (
     "customer",
     "product",
     "user",
+    "outlet",
+    "part",
+    "kb_article",
 )
-_STRING_WIDGETS = {"text", "textarea", "signature", "customer", "product", "user"}
+_STRING_WIDGETS = {
+    "text",
+    "textarea",
+    "signature",
+    "customer",
+    "product",
+    "user",
+    "outlet",
+    "part",
+}
 
 _TEXT = {
     "type": "object",
@@ -412,6 +424,8 @@ def _widget_problem(root: dict[str, Any], prop: object, widget: str, nested: boo
         return None
     if widget in ("number", "money"):
         return None if kind in ("number", "integer") else f"widget {widget!r} needs a number"
+    if widget == "kb_article":
+        return None if kind == "integer" else "widget 'kb_article' needs an integer (its id)"
     if widget in ("date", "datetime"):
         fmt = "date" if widget == "date" else "date-time"
         if kind != "string" or node.get("format") != fmt:

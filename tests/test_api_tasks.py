@@ -7,9 +7,10 @@ import pytest
 
 @pytest.fixture
 def enter_task(api):  # noqa: ANN201
-    """An open 'enter' task of the exclusive process, candidate group 'agents'."""
+    """An open 'enter' task of the exclusive process, candidate group 'agents', waiting for
+    the group: an administrator (in no group) started it, so it went to no one."""
     api.deploy("exclusive.bpmn", "amount_form.form.json")
-    started = api.start("exclusive", "agent", business_key="T-1")
+    started = api.start("exclusive", "admin", business_key="T-1")
     return api.open_task(started["id"], "enter", "agent")
 
 
@@ -158,7 +159,7 @@ def test_the_group_list_orders_by_priority(api, enter_task):
 
 def test_the_group_inbox_merges_groups_best_first_across_pages(api):
     api.deploy("exclusive.bpmn", "amount_form.form.json")
-    started = [api.start("exclusive", "agent") for _ in range(3)]
+    started = [api.start("exclusive", "admin") for _ in range(3)]
     first = api.open_task(started[0]["id"], "enter")
     api.post(f"/tasks/{first['id']}/complete", json={"data": {"amount": 5000, "days": 1}})
 
@@ -176,7 +177,7 @@ def test_a_very_long_group_inbox_reports_its_count_as_a_lower_bound(api, monkeyp
     monkeypatch.setattr(queries, "COUNT_CAP", 2)
     api.deploy("exclusive.bpmn")
     for _ in range(4):
-        api.start("exclusive", "agent")
+        api.start("exclusive", "admin")
     body = api.get("/tasks?candidate=me", "agent").get_json()
     assert body["total_exact"] is False
     assert body["total"] >= 2

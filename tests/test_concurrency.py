@@ -69,8 +69,9 @@ def test_twenty_threads_completing_one_task_succeed_exactly_once(engine_env):
 
 def test_concurrent_claims_leave_one_assignee(engine_env):
     engine_env.deploy("exclusive.bpmn")
-    started = engine_env.run(StartInstance("exclusive"), "agent")
+    started = engine_env.run(StartInstance("exclusive"))  # by an admin: it waits for the group
     task = open_task(engine_env.session_factory, started.id, "enter")
+    assert task.assignee is None
     users = ["agent", "agent2", "manager"]
 
     def claim(index: int) -> object:

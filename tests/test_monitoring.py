@@ -10,7 +10,14 @@ import time_machine
 
 from engine import monitoring
 from engine.models import ProcessInstance, utcnow
-from tests.aftersales.world import build
+from tests.aftersales.world import SIGNATURE, build
+
+INSTALL_REPORT = {
+    "installed_serial": "SN-NEW-1",
+    "installed_model": "NOPE-1",
+    "install_date": "2026-11-20",
+    "customer_signature": SIGNATURE,
+}
 
 
 @pytest.fixture
@@ -38,8 +45,11 @@ def test_tokens_of_several_instances_add_up(world):
 
 
 def test_an_open_incident_counts_at_its_activity(world):
-    number = world.open_order(type="praise", serial=None, description="好")
-    world.complete(number, "identify", "agent", {"praised_outlet": "NOPE"})
+    number = world.open_order(type="installation", serial=None, model="KFR-35GW")
+    world.complete(number, "accept", "boss1", {"accepted": True})
+    world.complete(number, "assign_engineer", "boss1", {"engineer": "eng1"})
+    world.complete(number, "check_in", "eng1", {"checked_in_at": "2026-11-20T09:00"})
+    world.complete(number, "install_report", "eng1", INSTALL_REPORT)  # a model we do not sell
     assert stats_of(world, number).incidents == {"record": 1}
 
 

@@ -7,6 +7,7 @@ only when no demo instance exists yet.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 
@@ -18,12 +19,14 @@ from werkzeug.security import generate_password_hash
 import forms
 from aftersales.demo import orders as demo_orders
 from aftersales.demo import world as demo_world
+from aftersales.products.models import Part
 from engine.commands import (
     Complete,
     CorrelateMessage,
     Deploy,
     GrantStart,
     StartInstance,
+    Unclaim,
     execute,
 )
 from engine.identity import SYSTEM_ACTOR, actor_for, upsert_user
@@ -215,11 +218,17 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
             agent,
         )
         yield f"started {business_key} as instance {instance.id}"
+        for task in _assigned(session, instance.id, agent.username):
+            # the agent who took the call would keep its callback; the demo leaves it in
+            # the agents' queue, so the inbox has work to claim
+            execute(session, Unclaim(task.id), agent)
+            yield f"{business_key}: {task.name} left to the {task.candidate_group} queue"
     first = session.scalar(
         sa.select(ProcessInstance).where(ProcessInstance.business_key == "DEMO-0001")
     )
     visit = _open_task(session, first.id, "visit")
-    execute(session, Complete(visit.id, data=WORK_REPORT), engineer)
+    report = {**WORK_REPORT, "parts_used": [_sample_part(session)]}
+    execute(session, Complete(visit.id, data=report), engineer)
     execute(
         session,
         CorrelateMessage("work_report_received", "DEMO-0001", {"fault": "压缩机不启动"}),
@@ -228,6 +237,30 @@ def load_demo(session: Session, size: demo_world.Size | None = None) -> Iterator
     yield "DEMO-0001 visited and reported; waiting for the callback"
     yield from demo_orders.build(session, size.orders, size.seed)
     session.commit()
+
+
+# the parts a demo without the generated catalogue (no customers and orders) still stocks
+BARE_PARTS = [
+    ("CAP-35", "启动电容", Decimal("45.00")),
+    ("R32-1KG", "R32 冷媒（1 kg）", Decimal("80.00")),
+]
+
+
+def _sample_part(session: Session) -> dict:
+    """The part the sample work report used, as a row of its parts table: a work report
+    names parts of the catalogue, so an air-conditioner part of the demo catalogue, or
+    without one the starting capacitor of the few parts a bare demo stocks."""
+    part = session.scalar(
+        sa.select(Part).where(Part.code.startswith("P-AC-")).order_by(Part.code).limit(1)
+    )
+    if part is None:
+        known = set(session.scalars(sa.select(Part.code)))
+        for code, name, price in BARE_PARTS:
+            if code not in known:
+                session.add(Part(code=code, name=name, price=price, models=[]))
+        session.flush()
+        part = session.scalar(sa.select(Part).where(Part.code == BARE_PARTS[0][0]))
+    return {"code": part.code, "name": part.name, "qty": 1, "unit_price": float(part.price)}
 
 
 # A 1x1 transparent PNG: the shape of what the signature pad sends.
@@ -276,6 +309,18 @@ def _survey(session: Session) -> None:
     session.flush()
     survey.bind(session, "repair", codes)
     survey.bind(session, "installation", [c for c in codes if c != "FIXED"])
+
+
+def _assigned(session: Session, instance_id: int, username: str) -> list[HumanTask]:
+    return list(
+        session.scalars(
+            sa.select(HumanTask).where(
+                HumanTask.instance_id == instance_id,
+                HumanTask.assignee == username,
+                HumanTask.status == "open",
+            )
+        )
+    )
 
 
 def _open_task(session: Session, instance_id: int, name: str) -> HumanTask:

@@ -1,7 +1,9 @@
-"""Suggestions for the picker widgets of forms: users, customers and products in scope.
+"""Suggestions for the picker widgets of forms: users, customers, products and outlets in
+scope; parts and active knowledge-base articles (the same for everyone).
 
 Each picker applies the scope in SQL before its limit, so a long list of people or
-customers outside the scope can neither crowd out nor reveal the ones inside it.
+customers outside the scope can neither crowd out nor reveal the ones inside it. What a
+picker offers is what the completion accepts (``aftersales.widgets``, ``forms.widgets``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from aftersales.customers import service as customers
+from aftersales.knowledge import service as knowledge
+from aftersales.outlets import service as outlets
 from aftersales.products import service as products
 from engine import scope
 from engine.identity import Actor
@@ -54,8 +58,28 @@ def product_list(session: Session, actor: Actor, text: str) -> list[Suggestion]:
     ]
 
 
+def outlet_list(session: Session, actor: Actor, text: str) -> list[Suggestion]:
+    return [
+        (u.code, f"{u.code} · {u.name}")
+        for u in outlets.outlet_choices(session, actor, text, LIMIT)
+    ]
+
+
+def part_list(session: Session, actor: Actor, text: str) -> list[Suggestion]:
+    return [(p.code, f"{p.code} · {p.name}") for p in products.part_choices(session, text, LIMIT)]
+
+
+def article_list(session: Session, actor: Actor, text: str) -> list[Suggestion]:
+    return [
+        (str(a.id), f"{a.id} · {a.title}") for a in knowledge.article_choices(session, text, LIMIT)
+    ]
+
+
 PICKERS: dict[str, Callable[[Session, Actor, str], list[Suggestion]]] = {
     "user": users,
     "customer": customer_list,
     "product": product_list,
+    "outlet": outlet_list,
+    "part": part_list,
+    "kb_article": article_list,
 }

@@ -112,6 +112,7 @@ ROUTES: dict[str, Access] = {
     "ui.delete_filter": ANY_USER,  # the view refuses another user's filter
     "ui.task_page": IN_SCOPE,
     "ui.claim_task": IN_SCOPE,
+    "ui.claim_next_task": IN_SCOPE,  # the best task of the user's own queues
     "ui.unclaim_task": IN_SCOPE,
     "ui.assign_task": IN_SCOPE,  # the engine decides who may assign whom
     "ui.complete_task_page": IN_SCOPE,

@@ -8,8 +8,8 @@ from uuid import UUID
 from sqlalchemy.orm import Session
 
 from engine import queries, runtime
-from engine.commands import Complete, execute
-from engine.errors import InvalidInput
+from engine.commands import Claim, Complete, execute
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.identity import Actor
 from engine.models import HumanTask, ProcessInstance
 from forms.binding import form_for
@@ -76,3 +76,32 @@ def complete_task(
         if errors:
             raise InvalidInput("a signature is not a PNG image", {"fields": errors})
     return execute(session, Complete(task_id, data=data, locale=locale), actor)
+
+
+CLAIM_ROUNDS = 3  # how many times the queue is read again when others took every task seen
+CLAIM_BATCH = 10
+
+
+def claim_next(session: Session, actor: Actor) -> HumanTask | None:
+    """Claim the best unclaimed task of the actor's candidate queues: highest priority, then
+    oldest, as the "to claim" list orders them. Each claim is the engine's Claim command, whose
+    revision check lets only one of two people racing for a task have it; the loser goes on
+    to the next task. None when nothing is left to claim."""
+    tried: set[str] = set()
+    for _ in range(CLAIM_ROUNDS):
+        statement, params = queries.group_inbox_ids(actor, queries.Page(1, CLAIM_BATCH))
+        ids = (
+            [i for i in session.scalars(statement, params) if i not in tried]
+            if actor.groups
+            else []
+        )
+        session.rollback()  # end the read: each claim runs in a transaction of its own
+        if not ids:
+            return None
+        for task_id in ids:
+            tried.add(task_id)
+            try:
+                return execute(session, Claim(task_id), actor)
+            except (Conflict, Forbidden, NotFound):
+                continue  # taken meanwhile, or not this actor's after all: the next one
+    return None

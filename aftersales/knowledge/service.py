@@ -664,3 +664,28 @@ def article_view(
     if score is not None:
         view["score"] = round(score, 4)
     return view
+
+
+def article_choices(session: Session, text: str, limit: int = 20) -> list[KbArticle]:
+    """Active articles for the article picker: by number, by search, else by title."""
+    text = (text or "").strip()
+    if text.isdigit():
+        article = session.get(KbArticle, int(text)) if len(text) < 10 else None
+        return [article] if article is not None and article.active else []
+    if not text:
+        return articles_in(session, limit=limit)
+    found = [article for article, _ in search(session, text, limit=limit)]
+    if found:
+        return found
+    query = sa.select(KbArticle).where(
+        KbArticle.active, KbArticle.title.icontains(text, autoescape=True)
+    )
+    return list(session.scalars(query.order_by(KbArticle.id.desc()).limit(limit)))
+
+
+def unknown_articles(session: Session, actor: Actor | None, ids: list) -> set:
+    """Those of ``ids`` that are no article's number. A deactivated article still names one:
+    it was picked while it was active, and the order closes without crediting it."""
+    wanted = {i for i in ids if isinstance(i, int) and 0 < i < 2**31}
+    found = set(session.scalars(sa.select(KbArticle.id).where(KbArticle.id.in_(wanted))))
+    return {i for i in ids if i not in found}

@@ -208,3 +208,26 @@ def praises_of_outlet(
         )
         for praise, name, username, number, path in session.execute(query)
     ]
+
+
+def outlet_choices(session: Session, actor: Actor, text: str, limit: int) -> list[OrgUnit]:
+    """Outlets in the actor's scope whose code or name holds ``text`` (the outlet picker)."""
+    query = _outlets_in_scope(actor)
+    if text:
+        query = query.where(
+            sa.or_(
+                OrgUnit.code.icontains(text, autoescape=True),
+                OrgUnit.name.icontains(text, autoescape=True),
+            )
+        )
+    return list(session.scalars(query.order_by(OrgUnit.code).limit(limit)))
+
+
+def unknown_outlets(session: Session, actor: Actor | None, codes: list) -> set:
+    """Those of ``codes`` that name no outlet the actor may pick (any outlet for the system)."""
+    wanted = {c for c in codes if isinstance(c, str) and len(c) <= 40}
+    query = sa.select(OrgUnit.code).where(OrgUnit.kind == "outlet", OrgUnit.code.in_(wanted))
+    if actor is not None:
+        query = query.where(scope.visible(actor, OrgUnit.path))
+    found = set(session.scalars(query)) if wanted else set()
+    return {c for c in codes if c not in found}

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from aftersales.customers.service import customer_visible
-from aftersales.products.models import InstalledProduct, ProductModel
+from aftersales.products.models import InstalledProduct, Part, ProductModel
 from engine.identity import Actor
 
 
@@ -53,3 +53,23 @@ def search(
     elif customer_id is None:
         return []
     return list(session.scalars(query.order_by(InstalledProduct.id).limit(limit)))
+
+
+def part_choices(session: Session, text: str, limit: int = 20) -> list[Part]:
+    """Parts whose code starts with ``text`` or whose name holds it (the part picker)."""
+    query = sa.select(Part)
+    if text:
+        query = query.where(
+            sa.or_(
+                Part.code.istartswith(text, autoescape=True),
+                Part.name.icontains(text, autoescape=True),
+            )
+        )
+    return list(session.scalars(query.order_by(Part.code).limit(limit)))
+
+
+def unknown_parts(session: Session, actor: Actor | None, codes: list) -> set:
+    """Those of ``codes`` that are no part's code (parts are the same for everyone)."""
+    wanted = {c for c in codes if isinstance(c, str) and len(c) <= 40}
+    found = set(session.scalars(sa.select(Part.code).where(Part.code.in_(wanted))))
+    return {c for c in codes if c not in found}

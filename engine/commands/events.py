@@ -230,7 +230,7 @@ class RetryIncident:
             runtime.record_incident(session, instance, failure)
             runtime.save(session, instance, workflow)
         else:
-            advance(context, instance, workflow)
+            advance(context, instance, workflow, handover=False)
         audit(
             context,
             "retry",

@@ -244,7 +244,11 @@ def advance(
     workflow: Any,
     *,
     completed_task_id: str | None = None,
+    handover: bool = True,
 ) -> Incident | None:
+    """Run the engine's steps up to the next wait and save. ``handover``: the actor just
+    finished a step, so a new task of one of their groups is theirs (see
+    ``projection.project_human_tasks``); operators moving or retrying an instance did not."""
     with invoking(invocation_of(context, instance)):
         failure = runtime.run_engine_steps(workflow)
     incident = None
@@ -256,5 +260,6 @@ def advance(
         workflow,
         completed_task_id=completed_task_id,
         completed_by=context.actor.username,
+        worker=context.actor if handover else None,
     )
     return incident

@@ -70,7 +70,7 @@ class StartInstance:
         if definition.start_form_key:
             version = task_forms.current_version(session, definition.start_form_key)
             errors = task_forms.field_errors(
-                session, definition.start_form_key, version, variables, self.locale
+                session, definition.start_form_key, version, variables, self.locale, context.actor
             )
             if errors:
                 raise InvalidInput("the start form has errors", {"fields": errors})

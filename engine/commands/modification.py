@@ -39,7 +39,7 @@ class MoveToken:
         modification.move_token(workflow, str(self.source), str(self.target))
         old = dict(instance.variables or {})
         _cancel_orphan_incidents(context.session, instance, workflow)
-        advance(context, instance, workflow)
+        advance(context, instance, workflow, handover=False)
         audit(
             context,
             "move_token",
@@ -132,7 +132,7 @@ class MigrateInstance:
         before = instance.process_version
         instance.definition_id = target.id
         instance.process_version = target.version
-        advance(context, instance, workflow)
+        advance(context, instance, workflow, handover=False)
         _rename_open_tasks(session, instance, workflow)
         audit(
             context,

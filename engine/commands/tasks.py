@@ -158,7 +158,7 @@ class Complete(_TaskCommand):
             raise InvalidInput("data must be a JSON object")
         # data in equals the form: checked before anything reads a value (org_unit...)
         errors = task_forms.field_errors(
-            session, task.form_key, task.form_version, data, self.locale
+            session, task.form_key, task.form_version, data, self.locale, context.actor
         )
         if errors:
             message = "the form has errors" if task.form_key else "this task has no form"
@@ -183,6 +183,7 @@ class Complete(_TaskCommand):
                 workflow,
                 completed_task_id=task.id,
                 completed_by=context.actor.username,
+                worker=context.actor,
             )
         else:
             advance(context, instance, workflow, completed_task_id=task.id)

@@ -51,11 +51,21 @@ def test_praise_must_name_an_outlet_or_an_engineer(world):
         world.complete(number, "identify", "agent", {})
 
 
-def test_praise_naming_an_unknown_outlet_becomes_an_incident(world):
+def test_praise_naming_an_unknown_outlet_is_refused_on_the_field_and_stays_open(world):
     number = world.open_order(type="praise", serial=None, description="好")
-    world.complete(number, "identify", "agent", {"praised_outlet": "NOPE"})
+    with pytest.raises(InvalidInput) as refused:
+        world.complete(number, "identify", "agent", {"praised_outlet": "NOPE"})
+    assert refused.value.details["fields"] == {"praised_outlet": ["没有这个网点，请从列表中选择"]}
+    assert world.open_names(number) == ["identify"]
     with world.factory() as session:
-        assert "NOPE" in session.scalar(sa.select(Incident.message))
+        assert session.scalar(sa.select(sa.func.count()).select_from(Incident)) == 0
+
+
+def test_praise_naming_an_unknown_engineer_is_refused_on_the_field(world):
+    number = world.open_order(type="praise", serial=None, description="好")
+    with pytest.raises(InvalidInput) as refused:
+        world.complete(number, "identify", "agent", {"praised_engineer": "nobody-here"})
+    assert list(refused.value.details["fields"]) == ["praised_engineer"]
 
 
 def test_a_team_lead_changes_the_callback_threshold(world):

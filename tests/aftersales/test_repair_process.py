@@ -4,6 +4,7 @@ callback — and each way it can turn."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
@@ -11,6 +12,8 @@ import time_machine
 
 from aftersales.knowledge.models import KbArticle
 from aftersales.orders.models import ServiceOrder
+from aftersales.products.models import Part
+from engine.errors import InvalidInput
 from engine.models import ProcessInstance, utcnow
 from engine.scheduler import fire_due_timers
 from tests.aftersales.world import REPORT, build
@@ -39,6 +42,28 @@ def test_a_new_order_waits_for_phone_support_by_an_agent(world):
     assert number.startswith("R")
     assert world.open_names(number) == ["phone_support"]
     assert order(world, number).in_warranty is True
+
+
+def test_the_agent_who_opens_the_order_has_its_phone_support_without_claiming(world):
+    number = world.open_order()
+    assert world.task(number, "phone_support").assignee == "agent"
+
+
+def test_the_outlet_manager_who_accepts_the_job_goes_on_to_assign_its_engineer(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    assert world.task(number, "accept").assignee is None  # the agent is no outlet manager
+    world.complete(number, "accept", "boss1", {"accepted": True})
+    assert world.task(number, "assign_engineer").assignee == "boss1"
+
+
+def test_the_engineer_who_checks_in_writes_the_work_report(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": True})
+    world.complete(number, "assign_engineer", "boss1", {"engineer": "eng1"})
+    world.complete(number, "check_in", "eng1", {"checked_in_at": "2026-11-20T10:00"})
+    assert world.task(number, "work_report").assignee == "eng1"
 
 
 def solved_with(world, active: bool) -> tuple[int, ServiceOrder]:  # noqa: ANN001
@@ -115,6 +140,14 @@ def test_a_refusal_sends_the_order_to_the_next_outlet(world):
     assert accept.org_path.endswith(f"/{world.actors['boss2'].unit_id}/")
 
 
+def test_a_refused_job_is_not_handed_to_the_refuser_at_the_next_outlet(world):
+    """boss1 is an outlet manager too, but the next outlet is outside boss1's scope."""
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": False, "refuse_reason": "人手不足"})
+    assert world.task(number, "accept").assignee is None
+
+
 def test_a_refusal_needs_a_reason(world):
     number = world.open_order()
     world.complete(number, "phone_support", "agent", {"solved": False})
@@ -139,6 +172,42 @@ def test_when_every_outlet_refused_an_agent_dispatches_by_hand(world):
     assert world.open_names(number) == ["manual_dispatch"]
     world.complete(number, "manual_dispatch", "agent", {"chosen_outlet": "O1"})
     assert world.open_names(number) == ["accept"]
+
+
+def test_a_mistyped_outlet_in_manual_dispatch_is_a_field_error_not_an_incident(world):
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": False, "refuse_reason": "太忙"})
+    world.complete(number, "accept", "boss2", {"accepted": False, "refuse_reason": "太忙"})
+    with pytest.raises(InvalidInput) as refused:
+        world.complete(number, "manual_dispatch", "agent", {"chosen_outlet": "O9"})
+    assert refused.value.details["fields"] == {"chosen_outlet": ["没有这个网点，请从列表中选择"]}
+    assert world.open_names(number) == ["manual_dispatch"]
+    assert world.instance(number).status == "running"
+
+
+def test_a_work_report_naming_a_part_not_in_the_catalogue_is_refused_on_that_row(world):
+    with world.factory() as session:
+        session.add(Part(code="CAP-35", name="启动电容", price=Decimal("45.00"), models=[]))
+        session.commit()
+    number = world.open_order()
+    world.complete(number, "phone_support", "agent", {"solved": False})
+    world.complete(number, "accept", "boss1", {"accepted": True})
+    world.complete(number, "assign_engineer", "boss1", {"engineer": "eng1"})
+    world.complete(number, "check_in", "eng1", {"checked_in_at": "2026-11-20T10:00"})
+    rows = [{"code": "CAP-35", "qty": 1}, {"code": "CAP-99", "qty": 2}]
+    with pytest.raises(InvalidInput) as refused:
+        world.complete(number, "work_report", "eng1", {**REPORT, "parts_used": rows})
+    assert list(refused.value.details["fields"]) == ["parts_used.1.code"]
+    world.complete(number, "work_report", "eng1", {**REPORT, "parts_used": rows[:1]})
+    assert world.open_names(number) == ["review"]
+
+
+def test_phone_support_naming_no_article_is_refused_on_the_field(world):
+    number = world.open_order()
+    with pytest.raises(InvalidInput) as refused:
+        world.complete(number, "phone_support", "agent", {"solved": True, "kb_article_id": 999})
+    assert list(refused.value.details["fields"]) == ["kb_article_id"]
 
 
 def test_a_returned_report_goes_back_to_the_engineer_and_is_reviewed_again(world):

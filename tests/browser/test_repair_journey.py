@@ -32,7 +32,7 @@ from aftersales.products.models import InstalledProduct, ProductCategory, Produc
 from engine.models import HumanTask
 from webapp.demo import DEMO_PASSWORD
 
-from .test_service_request_flow import field, log_in, open_list
+from .test_service_request_flow import field, landing, log_in, open_list
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-output" / "screenshots"
 PHONE_VIEWPORT = {"width": 390, "height": 844}
@@ -120,7 +120,7 @@ def log_in_on_phone(page: Page, username: str) -> None:
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    expect(page).to_have_url(landing(username))
     expect(page.get_by_role("button", name="退出登录")).to_be_hidden()
     page.get_by_role("button", name="菜单").click()
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
@@ -142,6 +142,18 @@ def inbox_task(page: Page, number: str, title_start: str):  # noqa: ANN201
     """The link of the order's task whose title starts so, in the inbox list shown."""
     row = page.locator("table[data-tasks] tbody tr").filter(has_text=number)
     return row.get_by_role("link", name=re.compile("^" + re.escape(title_start)))
+
+
+def open_my_task(page: Page, number: str, title_start: str) -> None:
+    """Inbox → 我的任务 → the order's task, which came to the user with the step they did
+    before it (no claim): its form is theirs to fill."""
+    page.get_by_role("navigation").get_by_role("link", name="任务", exact=True).click()
+    open_list(page, "我的任务")
+    link = inbox_task(page, number, title_start)
+    expect(link).to_have_count(1)
+    link.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("^" + title_start))
+    expect(page.locator("form[data-task-form]")).to_be_visible()
 
 
 def claim_from_inbox(page: Page, number: str, title_start: str) -> None:
@@ -224,7 +236,7 @@ def test_repair_order_from_call_to_verified_callback(
     expect(card.locator("[data-phones]")).to_contain_text(caller.phone)
     expect(card.locator("[data-addresses]")).to_contain_text("浦东新区")
     request_form = card.locator("[data-request-form]")
-    request_form.get_by_label("类型").select_option(label="维修单")
+    request_form.get_by_label("类型", exact=True).select_option(label="维修单")
     if caller.serial:
         expect(card.locator(f"[data-products] tr[data-product='{caller.serial}']")).to_be_visible()
         product = request_form.get_by_label("产品", exact=True)
@@ -243,7 +255,7 @@ def test_repair_order_from_call_to_verified_callback(
     expect(agent.locator("[data-order-product]")).to_contain_text(caller.serial or NEW_CALLER_MODEL)
 
     # … not solved on the phone: a field visit, dispatched to the Pudong outlet
-    claim_from_inbox(agent, number, f"电话支持：{caller.name}")
+    open_my_task(agent, number, f"电话支持：{caller.name}")  # the agent who opened the order
     choose(agent, "solved", "否")
     expect(field(agent, "service_mode").get_by_label("上门服务")).to_be_checked()
     agent.get_by_label("沟通记录").fill("指导客户清洗滤网并重启，仍不制冷，需上门检修")
@@ -259,7 +271,7 @@ def test_repair_order_from_call_to_verified_callback(
     choose(outlet, "accepted", "是")
     submit_task(outlet)
     order_stands_at(outlet, number, "已接单")
-    claim_from_inbox(outlet, number, f"指派工程师：{number}")
+    open_my_task(outlet, number, f"指派工程师：{number}")  # who accepted it assigns it
     outlet.get_by_label("工程师").fill("engineer")
     submit_task(outlet)
     order_stands_at(outlet, number, "已接单")
@@ -299,7 +311,7 @@ def test_repair_order_from_call_to_verified_callback(
     engineer.get_by_label("故障分类").select_option(label="制冷系统")
     engineer.get_by_label("处理措施").fill("更换压缩机启动电容，补充冷媒后制冷正常")
     part = engineer.locator("table[data-rows=parts_used] tbody tr").first
-    part.locator("[name$='-code']").fill("P-1001")
+    part.locator("[name$='-code']").fill("CAP-35")  # a part of the catalogue
     part.locator("[name$='-name']").fill("启动电容")
     part.locator("[name$='-qty']").fill("1")
     part.locator("[name$='-unit_price']").fill("45")

@@ -24,12 +24,26 @@ PROCESS_NAME = "服务请求（演示）"
 VISIT_PREFIX = "上门服务："
 
 
+# where each demo user lands after signing in (webapp/ui/auth_views.py LANDINGS)
+LANDINGS = {
+    "agent": "/calls/incoming",
+    "agent2": "/calls/incoming",
+    "lead": "/calls/incoming",
+    "engineer": "/engineer",
+    "manager": "/definitions",
+}
+
+
+def landing(username: str) -> re.Pattern[str]:
+    return re.compile(re.escape(LANDINGS.get(username, "/tasks")) + "$")
+
+
 def log_in(page: Page, username: str) -> None:
     page.goto("/login")
     page.get_by_label("用户名").fill(username)
     page.get_by_label("密码").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="登录").click()
-    expect(page).to_have_url(re.compile(r"/tasks$"))
+    expect(page).to_have_url(landing(username))
     expect(page.get_by_role("button", name="退出登录")).to_be_visible()
 
 
@@ -159,7 +173,13 @@ def test_service_request_from_call_to_work_report(page: Page, db, demo_server) -
     page.get_by_role("button", name="添加一行").click()
     expect(parts).to_have_count(2)
     expect(parts.nth(1).locator("[name$='-code']")).to_have_value("")
-    parts.nth(1).locator("[name$='-code']").fill("R32-1KG")
+    # the part picker of the added row searches the catalogue as one types
+    added = parts.nth(1).locator("[name$='-code']")
+    added.press_sequentially("R32")
+    offered = parts.nth(1).locator("datalist option")
+    expect(offered).to_have_count(1)
+    expect(offered).to_have_attribute("value", "R32-1KG")
+    added.fill("R32-1KG")
     parts.nth(1).locator("[name$='-qty']").fill("2")
     page.get_by_label("上门费（元）").fill("50")
     signature = page.locator("input[name=customer_signature]")

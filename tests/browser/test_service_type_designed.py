@@ -93,7 +93,7 @@ def test_a_type_designed_in_the_browser_is_opened_worked_and_recorded(
         has=agent.get_by_role("heading", name=customer.name, exact=True)
     )
     request_form = card.locator("[data-request-form]")
-    request_form.get_by_label("类型").select_option(label="产品咨询单")
+    request_form.get_by_label("类型", exact=True).select_option(label="产品咨询单")
     expect(request_form.locator("[data-start-form=product_question]")).to_be_visible()
     expect(request_form.locator("[data-start-form=repair]")).to_be_hidden()
     request_form.get_by_label("问题描述").fill("这款空调能用手机控制吗？")

@@ -45,7 +45,7 @@ def test_an_admin_creates_a_user_who_can_then_sign_in(world: World) -> None:
     user = world.user("agent3")
     assert user.active and user.roles == ["agent"]
     newcomer = world.app.test_client()
-    assert login(newcomer, "agent3", "secret-pass").headers["Location"] == "/tasks"
+    assert login(newcomer, "agent3", "secret-pass").headers["Location"] == "/calls/incoming"
 
 
 def test_a_user_with_a_short_password_is_refused(world: World) -> None:

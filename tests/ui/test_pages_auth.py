@@ -22,14 +22,15 @@ def _sessions(world: World, username: str) -> list[LoginSession]:
 
 
 def test_signing_in_leads_to_the_task_inbox(world: World) -> None:
+    """Center staff work from the inbox; other roles land where they work (test_landing)."""
     client = world.app.test_client()
-    response = login(client, "agent")
+    response = login(client, "center")
     assert response.status_code == 302
     assert response.headers["Location"] == "/tasks"
     page = text(client.get("/tasks"))
     assert "<h1>任务</h1>" in page
     assert "退出登录" in page
-    assert len(_sessions(world, "agent")) == 1
+    assert len(_sessions(world, "center")) == 1
 
 
 def test_signing_in_returns_to_the_page_asked_for(world: World) -> None:

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, current_app
 from flask_login import AnonymousUserMixin
 from flask_wtf.csrf import generate_csrf
 
+from ..pickers import PICKERS
 from . import helpers
 
 bp = Blueprint("ui", __name__)
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
         instance_status_label=helpers.instance_status_label,
         batch_status_label=helpers.batch_status_label,
         data_label=helpers.data_label,
+        PICKER_WIDGETS=tuple(PICKERS),
     )
     app.jinja_env.filters["priority_level"] = helpers.priority_level
 

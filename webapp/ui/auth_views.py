@@ -25,19 +25,36 @@ from flask_babel import gettext as _
 from flask_babel import refresh
 from flask_login import current_user, login_user, logout_user
 
-from engine.identity import issue_token
+from engine.identity import Actor, issue_token
 from engine.models import ApiToken, utcnow
 
 from .. import times
 from ..auth import authenticate, end_session, start_session
 from ..extensions import db
+from ..policy import may_call
 from . import bp
 from .helpers import safe_next
+
+# where each role works, first match wins; everyone else starts in the inbox
+LANDINGS = (
+    ("agent", "ui.incoming_call"),
+    ("team_lead", "ui.incoming_call"),
+    ("engineer", "ui.engineer_jobs"),
+    ("manager", "ui.definitions"),  # monitoring (流程监控)
+)
+
+
+def landing(actor: Actor) -> str:
+    """The page the user works on: the caller page, my jobs, monitoring or the inbox."""
+    for role, endpoint in LANDINGS:
+        if role in actor.roles and may_call(endpoint):
+            return url_for(endpoint)
+    return url_for("ui.inbox")
 
 
 @bp.get("/")
 def home():  # noqa: ANN201
-    return redirect(url_for("ui.inbox"))
+    return redirect(landing(current_user.actor))
 
 
 def login_page(
@@ -50,7 +67,7 @@ def login_page(
             "Too many failed attempts. Try again in %(seconds)s seconds.", seconds=too_many_for
         )
         status = 429
-    target = safe_next(request.values.get("next"), url_for("ui.inbox"))
+    target = safe_next(request.values.get("next"), "")  # only a ``next`` that was given
     username = (request.form.get("username") or "").strip()
     page = render_template("auth/login.html", error=error, username=username, next=target)
     return make_response(page, status)
@@ -58,15 +75,16 @@ def login_page(
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():  # noqa: ANN201
-    target = safe_next(request.values.get("next"), url_for("ui.inbox"))
+    """After sign-in: the ``next`` page if it is on this site, else the user's landing."""
+    target = safe_next(request.values.get("next"), "")
     if current_user.is_authenticated:
-        return redirect(target)
+        return redirect(target or landing(current_user.actor))
     if request.method == "POST":
         username = (request.form.get("username") or "").strip()
         user = authenticate(username, request.form.get("password") or "")
         if user is not None:
             login_user(start_session(user))
-            return redirect(target)
+            return redirect(target or landing(current_user.actor))
         return login_page(_("Wrong user name or password."), 401)
     return login_page()
 

@@ -16,6 +16,7 @@ from engine.models import ProcessDefinition
 
 from ..extensions import db
 from ..models import SavedFilter
+from ..tasking import claim_next
 from ..times import utc_midnight
 from . import bp
 
@@ -105,6 +106,17 @@ def inbox():  # noqa: ANN201
         saved=saved,
         filtered=any(args.values()),
     )
+
+
+@bp.post("/tasks/claim-next")
+def claim_next_task():  # noqa: ANN201
+    """Claim the best task of the user's queues and open it; back to the list if none."""
+    task = claim_next(db.session, current_user.actor)
+    if task is None:
+        flash(_("There is no task left to claim."), "info")
+        return redirect(url_for("ui.inbox", list="group"))
+    flash(_("The task is yours now."), "success")
+    return redirect(url_for("ui.task_page", task_id=task.id))
 
 
 @bp.post("/tasks/filters")

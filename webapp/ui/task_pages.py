@@ -209,6 +209,10 @@ def picker(kind: str):  # noqa: ANN201
     find = PICKERS.get(kind)
     if find is None:
         abort(404)
-    text = (request.args.get(request.args.get("field", ""), "") or "").strip()[:80]
+    if "field" in request.args:  # the field's name said apart from its value
+        text = request.args.get(request.args["field"], "")
+    else:  # the input's own name=value, as htmx sends it
+        text = next((v for k, v in request.args.items() if k != "field"), "")
+    text = (text or "").strip()[:80]
     suggestions = find(db.session, current_user.actor, text)
     return render_template("tasks/picker_options.html", suggestions=suggestions)

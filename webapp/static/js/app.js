@@ -40,16 +40,19 @@
     if (!body || !body.lastElementChild) return;
     var index = body.children.length;
     var row = body.lastElementChild.cloneNode(true);
-    row.querySelectorAll("input, select, textarea").forEach(function (input) {
+    row.querySelectorAll("input, select, textarea, datalist").forEach(function (input) {
       var pattern = new RegExp("^" + name + "-\\d+-");
-      ["name", "id"].forEach(function (attr) {
+      ["name", "id", "list"].forEach(function (attr) {
         var value = input.getAttribute(attr);
         if (value) input.setAttribute(attr, value.replace(pattern, name + "-" + index + "-"));
       });
-      input.value = "";
+      if (input.tagName === "DATALIST") input.innerHTML = "";
+      else input.value = "";
     });
     row.querySelectorAll(".field-error").forEach(function (node) { node.remove(); });
     body.appendChild(row);
+    // a picker in the new row searches as it is typed into, like the ones drawn by the server
+    if (window.htmx) window.htmx.process(row);
   });
 
   // A signature pad writes its drawing as a PNG data URL into the hidden input beside it.
