@@ -28,7 +28,9 @@ from engine.errors import Forbidden, InvalidInput
 from engine.models import ProcessInstance
 
 from ..extensions import db
+from ..models import Attachment
 from ..times import local_today
+from ..uploads import stage_photo
 from . import bp
 from .service_types import deployable, openable, order_steps, status_labels, type_labels
 
@@ -300,39 +302,92 @@ REQUEST_ERRORS = {
     "customer": lambda: _("This customer does not exist."),
     "serial": lambda: _("This customer owns no product with that barcode."),
     "model": lambda: _("There is no product model with that code."),
+    "purchase_date": lambda: _("Enter a purchase date that is not in the future."),
+    "invoice_number": lambda: _("An invoice number has at most 40 characters."),
+    "invoice_photo": lambda: _("Only JPEG, PNG and WebP photos of at most 8 MB are accepted."),
     "description": lambda: _("The description has at most 4000 characters."),
 }
+
+
+REQUEST_FIELDS = (
+    "type",
+    "serial",
+    "model",
+    "description",
+    "new_serial",
+    "purchase_date",
+    "invoice_number",
+)
+
+
+def _request_errors(exc: InvalidInput, new_product: bool) -> dict[str, str]:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    errors = {}
+    for key in details:
+        if key == "serial" and new_product:
+            errors["new_serial"] = _("This serial number belongs to another customer.")
+        elif key == "model" and details[key] == "required" and not new_product:
+            errors["serial"] = REQUEST_ERRORS["serial"]()  # not one of theirs
+        elif key == "model" and details[key] == "required":
+            errors["model"] = _("A new product needs its model code.")
+        elif key in REQUEST_ERRORS:
+            errors[key] = REQUEST_ERRORS[key]()
+    return errors
+
+
+def _invoice_photo() -> str | None:
+    """The invoice photo posted with a new product, staged in the order's transaction; the
+    order's instance is linked to it once it exists, so it is seen with the order."""
+    upload = request.files.get("invoice_photo")
+    if upload is None or not upload.filename:
+        return None
+    actor = current_user.actor
+    try:
+        return stage_photo(db.session, upload, actor.username, None, actor.scope or "")
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc), {"invoice_photo": "invalid"}) from None
 
 
 @bp.post("/calls/orders")
 def new_request():  # noqa: ANN201
     form = request.form
-    values = {k: (form.get(k) or "").strip() for k in ("type", "serial", "model", "description")}
+    values = {k: (form.get(k) or "").strip() for k in REQUEST_FIELDS}
     lookup_phone = _clean(form.get("lookup_phone"))
     customer = caller.order_customer(
         db.session, current_user.actor, form.get("customer_id", type=int), lookup_phone
     )
     errors: dict[str, str] = {}
+    new_product = not values["serial"] and bool(values["new_serial"])
     if not known_type(values["type"]):
         errors["type"] = REQUEST_ERRORS["type"]()
     else:
         body = {
             "type": values["type"],
             "customer_id": customer.id,
-            "serial": values["serial"][:QUERY_MAX],
+            "serial": (values["serial"] or values["new_serial"])[:QUERY_MAX],
             "model": values["model"][:QUERY_MAX],
             "description": values["description"],
             "caller_phone": lookup_phone,
         }
+        if new_product:
+            body.update(
+                purchase_date=values["purchase_date"][:10],
+                invoice_number=values["invoice_number"][:QUERY_MAX],
+            )
         try:
+            if new_product:
+                body["invoice_photo_id"] = _invoice_photo()
             order = create_order(db.session, current_user.actor, body)
         except InvalidInput as exc:
             db.session.rollback()
-            details = exc.details if isinstance(exc.details, dict) else {}
-            errors = {k: REQUEST_ERRORS[k]() for k in details if k in REQUEST_ERRORS}
+            errors = _request_errors(exc, new_product)
             if not errors:
                 errors[""] = _("The request could not be created: %(reason)s", reason=str(exc))
         else:
+            if body.get("invoice_photo_id"):
+                photo = db.session.get(Attachment, body["invoice_photo_id"])
+                photo.instance_id = order.process_instance_id
+                db.session.commit()
             flash(_("Order %(number)s was created.", number=order.number), "success")
             return redirect(url_for("ui.order_page", number=order.number))
     flash(_("Please correct the marked fields."), "error")
