@@ -12,8 +12,11 @@ from aftersales.orders.models import ServiceOrder
 from aftersales.products.models import InstalledProduct
 from webapp.models import Attachment
 
+from . import pages
 from .pages import World, flashes, post, text
-from .test_pages_calls import PHONE, _count, _customer, _deploy, world  # noqa: F401
+from .test_pages_calls import PHONE, _count, _customer, _deploy
+
+world = pages.world  # the fixture: the demo world on SQLite and PostgreSQL
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -59,7 +62,7 @@ def test_a_new_serial_with_its_invoice_registers_the_product_with_the_order(worl
     page = text(client.get(f"/customers/{cid}"))
     row = page[page.index('data-product="SN-FRESH-1"') :]
     row = row[: row.index("</tr>")]
-    assert "FP-778899" in row and 'data-invoice-photo' in row and 'data-warranty="in"' in row
+    assert "FP-778899" in row and "data-invoice-photo" in row and 'data-warranty="in"' in row
     assert client.get(f"/attachments/{product.invoice_photo_id}").data == PNG
 
 
