@@ -25,6 +25,7 @@ from blinker import Namespace
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
+from aftersales.customers import editing as customer_editing
 from aftersales.knowledge import service as knowledge
 from aftersales.settings import service as settings
 from engine.identity import Actor
@@ -65,6 +66,11 @@ SETTINGS = Policy(
     "those who may change a setting (team leads, managers, administrators)",
     lambda a: any(settings.may_change(a, name) for name in settings.SETTINGS),
 )
+CUSTOMER_EDITOR = Policy(
+    "customer_editor",
+    "the call center (agents, team leads) and administrators",
+    customer_editing.may_edit,
+)
 POLICIES = (
     ANYONE,
     SIGNED_IN,
@@ -75,6 +81,7 @@ POLICIES = (
     SERVICE_STAFF,
     KB_EDITOR,
     SETTINGS,
+    CUSTOMER_EDITOR,
 )
 
 
@@ -130,6 +137,11 @@ ROUTES: dict[str, Access] = {
     "ui.new_caller": ANY_USER,  # the domain decides which roles create customers
     "ui.new_request": IN_SCOPE,
     "ui.customer_page": IN_SCOPE,
+    "ui.customer_edit": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_save": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_phone": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_address": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_product": _a(CUSTOMER_EDITOR, scoped=True),
     "ui.order_page": IN_SCOPE,
     # ---- service staff: the dispatch board and outlets -------------------------------------
     "ui.dispatch_board": _a(SERVICE_STAFF, scoped=True),

@@ -57,6 +57,7 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     batch_migration,
     board_pages,
     call_pages,
+    customer_pages,
     decision_pages,
     design_pages,
     engineer_pages,

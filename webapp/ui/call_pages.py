@@ -16,7 +16,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from aftersales.customers import phones
+from aftersales.customers import editing, phones
 from aftersales.customers import service as caller
 from aftersales.customers.models import Customer
 from aftersales.knowledge.models import KbArticle
@@ -418,9 +418,14 @@ def customer_page(customer_id: int):  # noqa: ANN201
         .limit(PER_PAGE)
     ).all()
     view["orders"] = [caller.order_view(o) for o in orders]
+    from .customer_pages import field_labels
+
     return render_template(
         "customers/customer.html",
         c=view,
+        changes=[editing.change_view(c) for c in editing.history(db.session, customer)],
+        field_labels=field_labels(),
+        may_edit=editing.may_edit(current_user.actor),
         page=page,
         per_page=PER_PAGE,
         total=total,
