@@ -26,6 +26,7 @@ from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
 from aftersales.customers import editing as customer_editing
+from aftersales.customers import imports as customer_imports
 from aftersales.knowledge import service as knowledge
 from aftersales.settings import service as settings
 from engine.identity import Actor
@@ -71,6 +72,9 @@ CUSTOMER_EDITOR = Policy(
     "the call center (agents, team leads) and administrators",
     customer_editing.may_edit,
 )
+CUSTOMER_IMPORTER = Policy(
+    "customer_importer", "team leads and administrators", customer_imports.may_import
+)
 POLICIES = (
     ANYONE,
     SIGNED_IN,
@@ -82,6 +86,7 @@ POLICIES = (
     KB_EDITOR,
     SETTINGS,
     CUSTOMER_EDITOR,
+    CUSTOMER_IMPORTER,
 )
 
 
@@ -142,6 +147,9 @@ ROUTES: dict[str, Access] = {
     "ui.customer_phone": _a(CUSTOMER_EDITOR, scoped=True),
     "ui.customer_address": _a(CUSTOMER_EDITOR, scoped=True),
     "ui.customer_product": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_imports": _a(CUSTOMER_IMPORTER),
+    "ui.upload_customer_import": _a(CUSTOMER_IMPORTER),
+    "ui.customer_import_page": _a(CUSTOMER_IMPORTER, scoped=True),
     "ui.order_page": IN_SCOPE,
     # ---- service staff: the dispatch board and outlets -------------------------------------
     "ui.dispatch_board": _a(SERVICE_STAFF, scoped=True),

@@ -61,6 +61,7 @@ from . import (  # noqa: E402,F401  (routes register themselves on bp)
     decision_pages,
     design_pages,
     engineer_pages,
+    import_pages,
     inbox,
     instance_actions,
     kb_pages,
