@@ -33,6 +33,7 @@ the same member number are one customer). Headers in Chinese or English (``COLUM
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import logging
 import re
@@ -94,7 +95,7 @@ LEVELS = {
     "": "none",
 }
 PHONE_SPLIT = re.compile(r"[;；、/,，]")
-DATE_FORMS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d")
+DATE_TEXT = re.compile(r"(\d{4})[-/.]?(\d{1,2})[-/.]?(\d{1,2})")
 
 # the code of each problem, with the English the API gives (the page has its own words)
 ERROR_CODES = {
@@ -273,17 +274,22 @@ def _header(row: list[Any], plan: Plan) -> dict[str, int] | None:
     return positions if not plan.error_count else None
 
 
+@functools.lru_cache(maxsize=8192)
+def _date_of(text: str) -> date | None:
+    """``2024-05-01``, ``2024/5/1``, ``2024.5.1`` or ``20240501`` (files repeat dates a lot)."""
+    match = DATE_TEXT.fullmatch(text)
+    if match is None:
+        return None
+    try:
+        return date(*(int(part) for part in match.groups()))
+    except ValueError:
+        return None
+
+
 def _date(value: Any, today: date) -> tuple[date | None, str | None]:
     if value in ("", None):
         return None, None
-    found = value if isinstance(value, date) else None
-    if found is None:
-        for form in DATE_FORMS:
-            try:
-                found = datetime.strptime(str(value), form).date()
-                break
-            except ValueError:
-                continue
+    found = value if isinstance(value, date) else _date_of(str(value))
     if found is None:
         return None, "date_invalid"
     if found > today:
