@@ -168,3 +168,37 @@ def test_many_rows_import_within_a_reasonable_time(world, n):
     assert (job.status, job.customers, job.products) == ("completed", n, n)
     assert (job.total_rows, job.checked_rows) == (n, n)
     assert elapsed < 60, f"{n} rows took {elapsed:.1f} s"
+
+
+def test_embedded_mode_carries_out_an_upload_in_the_web_process(world, session_factory):
+    """Without Redis the web process's import thread does the worker's part."""
+    from webapp import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": session_factory.kw["bind"].url.render_as_string(False),
+            "SQLALCHEMY_ENGINE_OPTIONS": {},
+            "SECRET_KEY": "test",
+            "EMBEDDED_TIMERS": True,
+            "TIMER_INTERVAL_S": 0.1,
+        }
+    )
+    threads = [app.extensions["csm_timer_thread"], app.extensions["csm_import_thread"]]
+    try:
+        with world.factory() as session:
+            job = start_import(
+                session, world.actors["lead"], file_name="a.csv", content=GOOD.encode()
+            )
+            session.commit()
+            job_id = job.id
+        deadline = time.monotonic() + 20
+        status = "waiting"
+        while status not in ("completed", "refused", "failed") and time.monotonic() < deadline:
+            time.sleep(0.1)
+            with world.factory() as session:
+                status = session.get(CustomerImport, job_id).status
+        assert status == "completed"
+    finally:
+        for thread in threads:
+            thread.stop.set()
+            thread.join(timeout=10)
