@@ -58,11 +58,15 @@ def start_import_thread(app: Flask) -> threading.Thread:
     interval = app.config["TIMER_INTERVAL_S"]
 
     def loop() -> None:
+        last = ""
         while not stop.wait(interval):
             try:
                 advance_imports(factory)
-            except Exception:
-                log.exception("embedded customer import run failed")
+                last = ""
+            except Exception as exc:  # the same failure again is not logged again
+                if str(exc) != last:
+                    log.exception("embedded customer import run failed")
+                last = str(exc)
 
     thread = threading.Thread(target=loop, name="csm-imports", daemon=True)
     thread.stop = stop
