@@ -89,11 +89,12 @@ def test_embedded_mode_fires_due_timers_in_the_web_process(engine_env, database_
             "TIMER_INTERVAL_S": 0.2,
         }
     )
-    thread = app.extensions["csm_timer_thread"]
+    threads = [app.extensions["csm_timer_thread"], app.extensions["csm_import_thread"]]
     try:
         assert _wait_for(
             lambda: task_names(engine_env.session_factory, started.id) == ["after"], 15
         )
     finally:
-        thread.stop.set()
-        thread.join(timeout=10)
+        for thread in threads:
+            thread.stop.set()
+            thread.join(timeout=10)

@@ -25,6 +25,8 @@ from blinker import Namespace
 from flask import Flask, abort, current_app, request
 from flask_login import current_user
 
+from aftersales.customers import editing as customer_editing
+from aftersales.customers import imports as customer_imports
 from aftersales.knowledge import service as knowledge
 from aftersales.settings import service as settings
 from engine.identity import Actor
@@ -65,6 +67,14 @@ SETTINGS = Policy(
     "those who may change a setting (team leads, managers, administrators)",
     lambda a: any(settings.may_change(a, name) for name in settings.SETTINGS),
 )
+CUSTOMER_EDITOR = Policy(
+    "customer_editor",
+    "the call center (agents, team leads) and administrators",
+    customer_editing.may_edit,
+)
+CUSTOMER_IMPORTER = Policy(
+    "customer_importer", "team leads and administrators", customer_imports.may_import
+)
 POLICIES = (
     ANYONE,
     SIGNED_IN,
@@ -75,6 +85,8 @@ POLICIES = (
     SERVICE_STAFF,
     KB_EDITOR,
     SETTINGS,
+    CUSTOMER_EDITOR,
+    CUSTOMER_IMPORTER,
 )
 
 
@@ -131,6 +143,14 @@ ROUTES: dict[str, Access] = {
     "ui.new_caller": ANY_USER,  # the domain decides which roles create customers
     "ui.new_request": IN_SCOPE,
     "ui.customer_page": IN_SCOPE,
+    "ui.customer_edit": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_save": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_phone": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_address": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_product": _a(CUSTOMER_EDITOR, scoped=True),
+    "ui.customer_imports": _a(CUSTOMER_IMPORTER),
+    "ui.upload_customer_import": _a(CUSTOMER_IMPORTER),
+    "ui.customer_import_page": _a(CUSTOMER_IMPORTER, scoped=True),
     "ui.order_page": IN_SCOPE,
     # ---- service staff: the dispatch board and outlets -------------------------------------
     "ui.dispatch_board": _a(SERVICE_STAFF, scoped=True),
@@ -215,6 +235,17 @@ ROUTES: dict[str, Access] = {
     "api.assign": IN_SCOPE,
     "api.complete": IN_SCOPE,
     "api.find_customers": IN_SCOPE,
+    "api.read_customer": IN_SCOPE,
+    "api.customer_changes": IN_SCOPE,
+    "api.patch_customer": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.add_customer_phone": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.remove_customer_phone": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.primary_customer_phone": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.add_customer_address": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.patch_customer_address": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.remove_customer_address": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.primary_customer_address": _a(CUSTOMER_EDITOR, scoped=True),
+    "api.patch_customer_product": _a(CUSTOMER_EDITOR, scoped=True),
     "api.post_order": IN_SCOPE,
     "api.read_order": IN_SCOPE,
     "api.list_service_types": ANY_USER,

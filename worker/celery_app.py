@@ -29,5 +29,10 @@ celery.conf.update(
             "schedule": 2.0,
             "options": {"expires": 30},
         },
+        "advance-customer-imports": {
+            "task": "worker.tasks.advance_customer_imports",
+            "schedule": 2.0,
+            "options": {"expires": 30},
+        },
     },
 )

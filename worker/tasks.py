@@ -7,6 +7,7 @@ from functools import cache
 from sqlalchemy.orm import Session, sessionmaker
 
 import aftersales
+from aftersales.customers.imports import advance_imports
 from engine.batches import advance_batches
 from engine.db import make_engine, make_session_factory
 from engine.scheduler import fire_due_timers as fire_due
@@ -32,3 +33,9 @@ def fire_due_timers(limit: int = 1000) -> int:
 def advance_migration_batches(chunks: int = 5) -> int:
     """Move running migration batches on; each batch is leased to one worker at a time."""
     return advance_batches(session_factory(), chunks=chunks)
+
+
+@celery.task(name="worker.tasks.advance_customer_imports", ignore_result=True)
+def advance_customer_imports(limit: int = 1) -> int:
+    """Carry out waiting customer imports; each is leased to one worker at a time."""
+    return advance_imports(session_factory(), limit=limit)

@@ -196,10 +196,12 @@ def product_view(product: InstalledProduct, today: date) -> dict[str, Any]:
         "model": product.model.code,
         "model_name": product.model.name,
         "category": product.model.category.code,
-        "purchase_date": product.purchase_date.isoformat(),
+        "purchase_date": product.purchase_date.isoformat() if product.purchase_date else None,
         "install_date": product.install_date.isoformat() if product.install_date else None,
-        "warranty_end": product.warranty_end.isoformat(),
+        "warranty_end": product.warranty_end.isoformat() if product.warranty_end else None,
         "in_warranty": product.in_warranty(today),
+        "invoice_number": product.invoice_number,
+        "invoice_photo_id": product.invoice_photo_id,
     }
 
 

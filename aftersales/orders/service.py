@@ -14,6 +14,7 @@ from aftersales.customers.service import customer_summary, order_body_customer
 from aftersales.orders import types
 from aftersales.orders.models import ServiceOrder
 from aftersales.products.models import InstalledProduct, ProductModel
+from aftersales.products.registration import register_for_request
 from engine.commands import CommandContext, StartInstance, execute
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.identity import Actor, StartRefusal
@@ -73,7 +74,9 @@ def _product(
         product = session.scalar(
             sa.select(InstalledProduct).where(InstalledProduct.serial == serial)
         )
-        if product is None or customer is None or product.customer_id != customer.id:
+        if product is None:  # a request for a product not yet registered registers it
+            return register_for_request(session, customer, serial, body)
+        if customer is None or product.customer_id != customer.id:
             raise InvalidInput(
                 "no product with that serial for this customer", {"serial": "unknown"}
             )
@@ -168,7 +171,7 @@ class OpenOrder:
             "product_model": model.code if model is not None else "",
             "category": model.category.code if model is not None else "",
             "serial": product.serial if product is not None else "",
-            "in_warranty": bool(in_warranty),
+            "in_warranty": in_warranty,  # None: unknown, a person decides
             "fault_description": description,
         }
         start = StartInstance(

@@ -50,16 +50,24 @@ class InstalledProduct(Base):
     customer_id: Mapped[int] = mapped_column(sa.ForeignKey("customer.id"), index=True)
     model_id: Mapped[int] = mapped_column(sa.ForeignKey("product_model.id"))
     serial: Mapped[str] = mapped_column(sa.String(40), unique=True)
-    purchase_date: Mapped[date]
+    # none when nobody knows it yet (a product registered by a call without its purchase date)
+    purchase_date: Mapped[date | None]
     install_date: Mapped[date | None]
-    warranty_end: Mapped[date]
+    # none while the warranty is unknown: no date, or a date nothing proves (registration.py)
+    warranty_end: Mapped[date | None]
+    # the proof of purchase a caller gave: the invoice's number and/or a photo of it
+    invoice_number: Mapped[str | None] = mapped_column(sa.String(40))
+    invoice_photo_id: Mapped[str | None] = mapped_column(sa.String(36))
     address_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customer_address.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     customer: Mapped[Customer] = relationship(back_populates="products")
     model: Mapped[ProductModel] = relationship(lazy="joined")
 
-    def in_warranty(self, on: date) -> bool:
+    def in_warranty(self, on: date) -> bool | None:
+        """In warranty on ``on``; None while the warranty is unknown (someone decides)."""
+        if self.warranty_end is None:
+            return None
         return on <= self.warranty_end
 
 

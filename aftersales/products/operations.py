@@ -40,7 +40,23 @@ def record_installation(serial: str, model: str, install_date: str) -> dict:
     product.warranty_end = warranty_end(product_model, product.purchase_date, installed)
     session.flush()
     order.installed_product_id = product.id
-    return {"serial": product.serial, "warranty_end": product.warranty_end.isoformat()}
+    end = product.warranty_end
+    return {"serial": product.serial, "warranty_end": end.isoformat() if end else None}
 
 
-OPERATIONS = {"record_installation": record_installation}
+def record_warranty_decision(decision: str) -> bool:
+    """Someone decided the warranty of an order whose product's warranty was unknown (the
+    center's ``decide_warranty`` step or the agent's phone support): the order keeps it, and
+    the fee standards read it from then on."""
+    if decision not in WARRANTY_DECISIONS:
+        raise InvalidInput(f"a warranty decision is one of {sorted(WARRANTY_DECISIONS)}")
+    order = of_this_instance(command_session())
+    order.in_warranty = WARRANTY_DECISIONS[decision]
+    return order.in_warranty
+
+
+WARRANTY_DECISIONS = {"in_warranty": True, "out_of_warranty": False}
+OPERATIONS = {
+    "record_installation": record_installation,
+    "record_warranty_decision": record_warranty_decision,
+}

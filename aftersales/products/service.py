@@ -20,9 +20,11 @@ def add_months(start: date, months: int) -> date:
     return date(year, month, min(start.day, calendar.monthrange(year, month)[1]))
 
 
-def warranty_end(model: ProductModel, purchase: date, install: date | None) -> date:
-    """Warranty runs from installation when there is one, else from purchase."""
-    return add_months(install or purchase, model.warranty)
+def warranty_end(model: ProductModel, purchase: date | None, install: date | None) -> date | None:
+    """Warranty runs from installation when there is one, else from purchase; with neither
+    date it is unknown (None)."""
+    start = install or purchase
+    return add_months(start, model.warranty) if start is not None else None
 
 
 def search(

@@ -97,7 +97,9 @@ def dispatched_order(world: World, customer_id: int, description: str = "空调�
             },
         )
         number = order.number
-    complete(world, number, "phone_support", "agent", {"solved": False})
+    # by its model only, the product's warranty is unknown: the agent decides it on the phone
+    decided = {"solved": False, "warranty_decision": "in_warranty"}
+    complete(world, number, "phone_support", "agent", decided)
     return number
 
 

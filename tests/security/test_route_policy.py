@@ -132,6 +132,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PolicyWorld]:
             "key": bpmn.key,
             "version": bpmn.version,
             "customer_id": customer.id if customer else 1,
+            "product_id": 1,
+            "phone_id": 1,
+            "address_id": 1,
+            "import_id": 1,
             "number": order.number if order else "R000000000000",
             "attachment_id": session.scalar(sa.select(Attachment.id)),
             "article_id": 1,
@@ -232,6 +236,7 @@ def test_every_route_that_takes_an_object_applies_the_scope(world: PolicyWorld) 
         "attachment_id",
         "incident_id",
         "batch_id",
+        "import_id",
     }
     unscoped = sorted(
         r.endpoint

@@ -113,8 +113,14 @@ def build(world: World) -> Orders:
     }
     for i, (key, (place, name)) in enumerate(people.items()):
         orders.numbers[key] = _open(world, place, name, f"1390000{i:04d}")
-    for key in "BCDEFG":
-        complete(world, orders[key], "phone_support", "agent", {"solved": False})
+    for key in "BCDEFG":  # a product by its model only: the agent decides its warranty
+        complete(
+            world,
+            orders[key],
+            "phone_support",
+            "agent",
+            {"solved": False, "warranty_decision": "in_warranty"},
+        )
     complete(world, orders["H"], "phone_support", "agent", {"solved": True})
     for key, engineer in (("C", "engineer"), ("D", "engineer"), ("E", "engineer2")):
         complete(world, orders[key], "accept", "outlet", {"accepted": True})

@@ -55,6 +55,8 @@ NEW_CUSTOMER = {
             "customer": NEW_CUSTOMER,
             "serial": nullable(text(40)),
             "model": nullable(text(40)),
+            "purchase_date": nullable(text(10, format="date")),
+            "invoice_number": nullable(text(40)),
             "description": nullable(text(4000)),
             "data": {
                 "type": ["object", "null"],
@@ -63,7 +65,10 @@ NEW_CUSTOMER = {
             },
         },
         "description": "give customer_id or customer; an outlet opening an order for a "
-        "caller outside its scope gives the phone it found them by as caller_phone",
+        "caller outside its scope gives the phone it found them by as caller_phone. A serial "
+        "no product has yet registers the product for the customer: model is then required, "
+        "purchase_date and invoice_number prove its warranty (without both it is unknown and "
+        "a person decides it before any fee)",
     },
 )
 def post_order(body: dict):  # noqa: ANN201

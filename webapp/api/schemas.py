@@ -176,6 +176,36 @@ COMPONENTS["Customer"] = {
         ),
     ]
 }
+COMPONENTS["CustomerChange"] = _all(
+    id=_INT,
+    subject=one_of("customer", "phone", "address", "product"),
+    subject_id=_INT_OR_NULL,
+    field=_STR,
+    old=_STR_OR_NULL,
+    new=_STR_OR_NULL,
+    by=_STR,
+    at=_STR,
+)
+COMPONENTS["CustomerImport"] = _all(
+    id=_INT,
+    file_name=_STR,
+    status=one_of("waiting", "checking", "storing", "completed", "refused", "failed"),
+    total_rows=_INT,
+    checked_rows=_INT,
+    percent=_INT,
+    customers=_INT,
+    products=_INT,
+    error_count=_INT,
+    errors={
+        "type": "array",
+        "items": _obj(["row", "column", "message"], row=_INT, column=_STR, message=_STR),
+        "description": "the first errors, per row and column; nothing is stored when any",
+    },
+    message=_STR,
+    created_by=_STR,
+    created=_STR,
+    finished=_STR_OR_NULL,
+)
 COMPONENTS["Order"] = _obj(
     ["number", "type", "status", "process_instance_id", "customer", "timeline"],
     number=_STR,

@@ -16,7 +16,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from aftersales.customers import phones
+from aftersales.customers import editing, phones
 from aftersales.customers import service as caller
 from aftersales.customers.models import Customer
 from aftersales.knowledge.models import KbArticle
@@ -29,7 +29,9 @@ from engine.models import ProcessInstance
 
 from ..extensions import db
 from ..i18n import current_locale
+from ..models import Attachment
 from ..times import local_today
+from ..uploads import stage_photo
 from . import bp
 from .case_view import attachments_of, shown_steps
 from .request_forms import posted_start_data, start_blocks
@@ -321,14 +323,56 @@ REQUEST_ERRORS = {
     "customer": lambda: _("This customer does not exist."),
     "serial": lambda: _("This customer owns no product with that barcode."),
     "model": lambda: _("There is no product model with that code."),
+    "purchase_date": lambda: _("Enter a purchase date that is not in the future."),
+    "invoice_number": lambda: _("An invoice number has at most 40 characters."),
+    "invoice_photo": lambda: _("Only JPEG, PNG and WebP photos of at most 8 MB are accepted."),
     "description": lambda: _("The description has at most 4000 characters."),
 }
+
+
+REQUEST_FIELDS = (
+    "type",
+    "serial",
+    "model",
+    "description",
+    "new_serial",
+    "purchase_date",
+    "invoice_number",
+)
+
+
+def _request_errors(exc: InvalidInput, new_product: bool) -> dict[str, str]:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    errors = {}
+    for key in details:
+        if key == "serial" and new_product:
+            errors["new_serial"] = _("This serial number belongs to another customer.")
+        elif key == "model" and details[key] == "required" and not new_product:
+            errors["serial"] = REQUEST_ERRORS["serial"]()  # not one of theirs
+        elif key == "model" and details[key] == "required":
+            errors["model"] = _("A new product needs its model code.")
+        elif key in REQUEST_ERRORS:
+            errors[key] = REQUEST_ERRORS[key]()
+    return errors
+
+
+def _invoice_photo() -> str | None:
+    """The invoice photo posted with a new product, staged in the order's transaction; the
+    order's instance is linked to it once it exists, so it is seen with the order."""
+    upload = request.files.get("invoice_photo")
+    if upload is None or not upload.filename:
+        return None
+    actor = current_user.actor
+    try:
+        return stage_photo(db.session, upload, actor.username, None, actor.scope or "")
+    except InvalidInput as exc:
+        raise InvalidInput(str(exc), {"invoice_photo": "invalid"}) from None
 
 
 @bp.post("/calls/orders")
 def new_request():  # noqa: ANN201
     form = request.form
-    values = {k: (form.get(k) or "").strip() for k in ("type", "serial", "model", "description")}
+    values = {k: (form.get(k) or "").strip() for k in REQUEST_FIELDS}
     lookup_phone = _clean(form.get("lookup_phone"))
     customer = caller.order_customer(
         db.session, current_user.actor, form.get("customer_id", type=int), lookup_phone
@@ -336,6 +380,7 @@ def new_request():  # noqa: ANN201
     errors: dict[str, str] = {}
     data: dict[str, Any] = {}
     start_errors: dict[str, list[str]] = {}
+    new_product = not values["serial"] and bool(values["new_serial"])
     if not known_type(values["type"]):
         errors["type"] = REQUEST_ERRORS["type"]()
     else:
@@ -345,28 +390,36 @@ def new_request():  # noqa: ANN201
             start_errors = {name: [_("This field is not part of the form.")] for name in extra}
             errors[""] = _("Not part of this form: %(names)s", names=", ".join(extra))
         else:
-            try:
-                order = create_order(
-                    db.session,
-                    current_user.actor,
-                    {
-                        "type": values["type"],
-                        "customer_id": customer.id,
-                        "serial": values["serial"][:QUERY_MAX],
-                        "model": values["model"][:QUERY_MAX],
-                        "description": values["description"],
-                        "caller_phone": lookup_phone,
-                        "data": data,
-                    },
+            body = {
+                "type": values["type"],
+                "customer_id": customer.id,
+                "serial": (values["serial"] or values["new_serial"])[:QUERY_MAX],
+                "model": values["model"][:QUERY_MAX],
+                "description": values["description"],
+                "caller_phone": lookup_phone,
+                "data": data,
+            }
+            if new_product:
+                body.update(
+                    purchase_date=values["purchase_date"][:10],
+                    invoice_number=values["invoice_number"][:QUERY_MAX],
                 )
+            try:
+                if new_product:
+                    body["invoice_photo_id"] = _invoice_photo()
+                order = create_order(db.session, current_user.actor, body)
             except InvalidInput as exc:
                 db.session.rollback()
                 details = exc.details if isinstance(exc.details, dict) else {}
-                errors = {k: REQUEST_ERRORS[k]() for k in details if k in REQUEST_ERRORS}
+                errors = _request_errors(exc, new_product)
                 start_errors = {k: v for k, v in details.items() if isinstance(v, list)}
                 if not errors and not start_errors:
                     errors[""] = _("The request could not be created: %(reason)s", reason=str(exc))
             else:
+                if body.get("invoice_photo_id"):
+                    photo = db.session.get(Attachment, body["invoice_photo_id"])
+                    photo.instance_id = order.process_instance_id
+                    db.session.commit()
                 flash(_("Order %(number)s was created.", number=order.number), "success")
                 return redirect(url_for("ui.order_page", number=order.number))
     flash(_("Please correct the marked fields."), "error")
@@ -398,9 +451,14 @@ def customer_page(customer_id: int):  # noqa: ANN201
         .limit(PER_PAGE)
     ).all()
     view["orders"] = [caller.order_view(o) for o in orders]
+    from .customer_pages import field_labels
+
     return render_template(
         "customers/customer.html",
         c=view,
+        changes=[editing.change_view(c) for c in editing.history(db.session, customer)],
+        field_labels=field_labels(),
+        may_edit=editing.may_edit(current_user.actor),
         page=page,
         per_page=PER_PAGE,
         total=total,
