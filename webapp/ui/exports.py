@@ -41,6 +41,23 @@ def _time_cell(sheet: Any, value: datetime | None) -> WriteOnlyCell | None:
     return cell
 
 
+def _sheet(book: Workbook, title: str, columns: Iterable[tuple[str, int]]) -> Any:
+    """A write-only sheet with its headings in bold, their widths, and the heading row frozen."""
+    sheet = book.create_sheet(title[:31])
+    columns = list(columns)
+    for index, (_label, width) in enumerate(columns):
+        sheet.column_dimensions[chr(ord("A") + index)].width = width
+    sheet.freeze_panes = "A2"
+    bold = Font(bold=True)
+    header = []
+    for label, _width in columns:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    return sheet
+
+
 def _columns() -> tuple[tuple[str, int], ...]:
     """The sheet's headings in the reader's language, with their widths."""
     return (
@@ -61,18 +78,7 @@ def instances_workbook(
 ) -> bytes:
     """A streaming (write-only) workbook: rows are written as they come."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Instances")[:31])
-    columns = _columns()
-    for index, (_label, width) in enumerate(columns):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for label, _width in columns:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet = _sheet(book, _("Instances"), _columns())
     written = 0
     for row in rows:
         sheet.append(
@@ -108,7 +114,6 @@ def orders_workbook(
     """The board's orders, every type by its name: number, type, status, customer, outlet,
     created, whether a task is overdue."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Orders")[:31])
     columns = (
         (_("Order number"), 20),
         (_("Type"), 14),
@@ -118,16 +123,7 @@ def orders_workbook(
         (_("Created (%(zone)s)", zone=zone_name()), 22),
         (_("Overdue"), 8),
     )
-    for index, (_label, width) in enumerate(columns):
-        sheet.column_dimensions[chr(ord("A") + index)].width = width
-    sheet.freeze_panes = "A2"
-    bold = Font(bold=True)
-    header = []
-    for label, _width in columns:
-        cell = WriteOnlyCell(sheet, value=label)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    sheet = _sheet(book, _("Orders"), columns)
     written = 0
     for row in rows:
         sheet.append(
