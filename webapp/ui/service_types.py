@@ -4,13 +4,15 @@ type deployed while the server runs shows at once in every process."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from flask import g
 from flask_babel import get_locale
 from sqlalchemy.orm import Session
 
 from aftersales.orders import types as service_types
 from aftersales.orders.types import Status, TypeSpec
-from engine.deployment import latest_definition
 from engine.identity import Actor
+from engine.models import ProcessDefinition
 
 
 def _locale() -> str:
@@ -37,12 +39,22 @@ def status_labels(session: Session) -> dict[str, str]:
 
 
 def deployable(session: Session) -> list[TypeSpec]:
-    """The types whose process is deployed, in deployment order."""
-    return [
-        t
-        for t in service_types.latest_types(session)
-        if latest_definition(session, t.process) is not None
-    ]
+    """The types whose process is deployed, in deployment order (one query for all of them,
+    once per request: the caller page asks for every customer card)."""
+    if "deployable_types" not in g:
+        specs = service_types.latest_types(session)
+        deployed = set(
+            session.scalars(
+                sa.select(ProcessDefinition.key)
+                .where(
+                    ProcessDefinition.kind == "bpmn",
+                    ProcessDefinition.key.in_({t.process for t in specs}),
+                )
+                .distinct()
+            )
+        )
+        g.deployable_types = [t for t in specs if t.process in deployed]
+    return g.deployable_types
 
 
 def openable(session: Session, actor: Actor) -> list[TypeSpec]:
