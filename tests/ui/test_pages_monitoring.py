@@ -96,7 +96,9 @@ def test_a_manager_suspends_and_resumes_an_instance(world: World) -> None:
     assert instance(world, "DEMO-0003").status == "running"
     with world.session_factory() as session:
         commands = session.scalars(
-            sa.select(AuditEntry.command).where(AuditEntry.instance_id == target.id)
+            sa.select(AuditEntry.command)
+            .where(AuditEntry.instance_id == target.id)
+            .order_by(AuditEntry.id)
         ).all()
     assert commands[-2:] == ["suspend", "resume"]
 
